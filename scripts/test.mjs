@@ -1,0 +1,41 @@
+// The test command: type check, then the uvu suites under Node, Deno and Bun.
+// Ends with one line "N passed, N failed" summed over every runtime.
+import { spawnSync } from "node:child_process";
+import { readdirSync } from "node:fs";
+
+const only = process.argv.slice(2);
+const files = readdirSync("test").filter((f) => f.endsWith(".test.ts")).sort()
+  .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
+  .map((f) => `test/${f}`);
+const bin = (name) => `node_modules/.bin/${name}`;
+const runtimes = [
+  ["node", [process.execPath, "--import", "tsx", "test/run.ts", ...files]],
+  ["deno", [bin("deno"), "run", "-A", "--quiet", "test/run.ts", ...files]],
+  ["bun", [bin("bun"), "test/run.ts", ...files]],
+];
+
+let passed = 0, failed = 0;
+const summary = [];
+
+console.log("== type check (tsc --noEmit)");
+const tsc = spawnSync(bin("tsc"), ["--noEmit", "-p", "."], { stdio: "inherit" });
+if (tsc.status === 0) passed++; else failed++;
+summary.push(`type check: ${tsc.status === 0 ? "ok" : "FAILED"}`);
+
+for (const [name, [cmd, ...args]] of runtimes) {
+  console.log(`\n== ${name}`);
+  const run = spawnSync(cmd, args, { encoding: "utf8", env: { ...process.env, FORCE_COLOR: "0", NO_COLOR: "1" }, maxBuffer: 1 << 28 });
+  process.stdout.write(run.stdout ?? "");
+  process.stderr.write(run.stderr ?? "");
+  const total = Number(/Total:\s+(\d+)/.exec(run.stdout ?? "")?.[1] ?? 0);
+  const ok = Number(/Passed:\s+(\d+)/.exec(run.stdout ?? "")?.[1] ?? 0);
+  // A crash before uvu's summary counts as one failure of that runtime.
+  const crashed = run.status !== 0 && total === ok ? 1 : 0;
+  passed += ok;
+  failed += total - ok + crashed;
+  summary.push(`${name}: ${ok}/${total} passed${crashed ? " (exited " + run.status + ")" : ""}`);
+}
+
+console.log("\n" + summary.join("; "));
+console.log(`${passed} passed, ${failed} failed`);
+process.exitCode = failed === 0 ? 0 : 1;

@@ -1,0 +1,171 @@
+/**
+ * Building and reading the Arrow columns the data model uses: Int32,
+ * Float32, Dictionary<Utf8> and FixedSizeList<Float32>. Kept in one place so
+ * every table the library writes has exactly the same types.
+ */
+import {
+  Dictionary,
+  Field,
+  FixedSizeList,
+  Float,
+  Float32,
+  Int32,
+  Precision,
+  makeData,
+  makeVector,
+  Type,
+  Utf8,
+  type DataType,
+  type Table,
+  type Vector,
+} from "apache-arrow";
+import { DimensionError, NonFiniteError, SchemaError } from "../errors.ts";
+
+export const int32Column = (values: Int32Array): Vector => makeVector(values);
+export const float32Column = (values: Float32Array): Vector => makeVector(values);
+
+/** Dictionary<Utf8, Int32> from per-row codes into `labels`. */
+export function dictionaryColumn(codes: Int32Array, labels: readonly string[]): Vector {
+  const type = new Dictionary(new Utf8(), new Int32());
+  const dictionary = makeVector(makeData({ type: new Utf8(), ...utf8Buffers(labels) }));
+  return makeVector(makeData({ type, length: codes.length, nullCount: 0, data: codes, dictionary }));
+}
+
+/** FixedSizeList<Float32>[dim] over a flat row-major buffer. */
+export function vectorColumn(flat: Float32Array, dim: number): Vector {
+  if (dim <= 0 || flat.length % dim !== 0) {
+    throw new DimensionError(`a buffer of ${flat.length} values does not split into rows of ${dim}`);
+  }
+  const child = makeData({ type: new Float32(), length: flat.length, nullCount: 0, data: flat });
+  const type = new FixedSizeList(dim, new Field("item", new Float32(), false));
+  return makeVector(makeData({ type, length: flat.length / dim, nullCount: 0, child }));
+}
+
+function utf8Buffers(labels: readonly string[]) {
+  const encoder = new TextEncoder();
+  const bytes = labels.map((s) => encoder.encode(s));
+  const valueOffsets = new Int32Array(labels.length + 1);
+  bytes.forEach((b, i) => (valueOffsets[i + 1] = valueOffsets[i] + b.length));
+  const data = new Uint8Array(valueOffsets[labels.length]);
+  bytes.forEach((b, i) => data.set(b, valueOffsets[i]));
+  return { length: labels.length, nullCount: 0, valueOffsets, data };
+}
+
+// ---- reading -------------------------------------------------------------
+
+function column(table: Table, name: string): Vector {
+  const col = table.getChild(name);
+  if (!col) {
+    const have = table.schema.fields.map((f) => f.name).join(", ");
+    throw new SchemaError("missing-column", `missing column "${name}" (the table has: ${have})`, { column: name });
+  }
+  return col;
+}
+
+function wrongType(name: string, want: string, got: DataType): never {
+  throw new SchemaError("wrong-type", `column "${name}" must be ${want}, not ${got}`, { column: name });
+}
+
+/** An integer column as Int32Array (Int8..Int64 accepted, values must fit). */
+export function readInt32(table: Table, name: string): Int32Array {
+  const col = column(table, name);
+  if (col.type.typeId !== Type.Int) wrongType(name, "Int32", col.type);
+  if (col.nullCount > 0) throw new SchemaError("wrong-type", `column "${name}" has null values`, { column: name });
+  const out = new Int32Array(col.length);
+  let i = 0;
+  for (const v of col) out[i++] = Number(v);
+  return out;
+}
+
+/** A float column as Float32Array, checked finite. */
+export function readFloat32(table: Table, name: string): Float32Array {
+  const col = column(table, name);
+  if (col.type.typeId !== Type.Float && col.type.typeId !== Type.Int) wrongType(name, "Float32", col.type);
+  const out = Float32Array.from(col.toArray() as ArrayLike<number>, Number);
+  checkFinite(out, name, 1);
+  return out;
+}
+
+/** Dictionary<Utf8> (or plain Utf8) column as per-row codes and labels. */
+export function readDictionary(table: Table, name: string): { codes: Int32Array; labels: string[] } {
+  const col = column(table, name);
+  if (col.type.typeId === Type.Utf8 || col.type.typeId === Type.LargeUtf8) return encodeStrings(col, name);
+  if (col.type.typeId !== Type.Dictionary) wrongType(name, "Dictionary<Utf8>", col.type);
+  // Batches may carry different dictionaries (delta or replacement), so
+  // labels are re-coded into one table-wide list.
+  return encodeStrings(col, name);
+}
+
+function encodeStrings(col: Vector, name: string): { codes: Int32Array; labels: string[] } {
+  const labels: string[] = [];
+  const index = new Map<string, number>();
+  const codes = new Int32Array(col.length);
+  let i = 0;
+  for (const v of col) {
+    if (v === null || v === undefined) throw new SchemaError("wrong-type", `column "${name}" has a null at row ${i}`, { column: name, row: i });
+    const s = String(v);
+    let code = index.get(s);
+    if (code === undefined) {
+      code = labels.length;
+      index.set(s, code);
+      labels.push(s);
+    }
+    codes[i++] = code;
+  }
+  return { codes, labels };
+}
+
+/**
+ * A FixedSizeList<Float32> (or List<Float32> of one length) column as one
+ * flat row-major Float32Array, checked finite.
+ */
+export function readVectors(table: Table, name: string): { values: Float32Array; dim: number } {
+  const col = column(table, name);
+  const t = col.type;
+  if (t.typeId === Type.FixedSizeList) {
+    const child = (t as FixedSizeList).children[0].type;
+    if (child.typeId !== Type.Float || (child as Float).precision === Precision.HALF) wrongType(name, "FixedSizeList<Float32>", t);
+    const dim = (t as FixedSizeList).listSize;
+    const values = new Float32Array(col.length * dim);
+    let offset = 0;
+    for (const chunk of col.data) {
+      const childData = chunk.children[0];
+      const from = childData.offset + chunk.offset * dim;
+      const length = chunk.length * dim;
+      values.set((childData.values as Float32Array | Float64Array).subarray(from, from + length), offset);
+      offset += length;
+    }
+    checkFinite(values, name, dim);
+    return { values, dim };
+  }
+  if (t.typeId === Type.List || t.typeId === Type.LargeList) {
+    let dim = -1;
+    const rows: ArrayLike<number>[] = [];
+    let i = 0;
+    for (const v of col) {
+      const row = v ? (v.toArray() as ArrayLike<number>) : [];
+      if (dim < 0) dim = row.length;
+      else if (row.length !== dim) {
+        throw new DimensionError(`column "${name}" changes length from ${dim} to ${row.length} at row ${i}`, { column: name, row: i });
+      }
+      rows.push(row);
+      i++;
+    }
+    dim = Math.max(dim, 0);
+    const values = new Float32Array(rows.length * dim);
+    rows.forEach((r, k) => values.set(Float32Array.from(r, Number), k * dim));
+    checkFinite(values, name, dim);
+    return { values, dim };
+  }
+  return wrongType(name, "FixedSizeList<Float32>", t);
+}
+
+export function hasColumn(table: Table, name: string): boolean {
+  return table.schema.fields.some((f) => f.name === name);
+}
+
+function checkFinite(values: Float32Array, name: string, dim: number): void {
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) throw new NonFiniteError(name, Math.floor(i / Math.max(dim, 1)));
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * The step table: one row per (instance, step) of a set of generations.
+ *
+ * | column    | Arrow type               | required                      |
+ * |-----------|--------------------------|-------------------------------|
+ * | instance  | Int32                    | yes                           |
+ * | prompt    | Dictionary<Utf8, Int32>  | yes                           |
+ * | step      | Int32 (0 = noisiest)     | yes                           |
+ * | timestep  | Float32                  | no (scheduler t or sigma)     |
+ * | image     | FixedSizeList<Float32>   | image or features             |
+ * | features  | FixedSizeList<Float32>   | image or features             |
+ *
+ * `image` holds C·H·W values (channel-major); the shape is in the schema
+ * metadata under `diffusion-life.image-shape` as JSON `[C, H, W]`.
+ */
+import { Table } from "apache-arrow";
+import { DimensionError, DuplicateRowError, SchemaError } from "../errors.ts";
+import {
+  dictionaryColumn,
+  float32Column,
+  hasColumn,
+  int32Column,
+  readDictionary,
+  readFloat32,
+  readInt32,
+  readVectors,
+  vectorColumn,
+} from "./columns.ts";
+
+export const IMAGE_SHAPE_KEY = "diffusion-life.image-shape";
+
+export type StepTable = Table;
+export type ImageShape = readonly [channels: number, height: number, width: number];
+
+/** The columns of a step table as plain typed arrays. */
+export interface StepColumns {
+  instance: Int32Array;
+  /** Per-row index into `prompts`. */
+  prompt: Int32Array;
+  prompts: string[];
+  step: Int32Array;
+  timestep?: Float32Array;
+  /** Row-major C·H·W per row. */
+  image?: Float32Array;
+  imageShape?: ImageShape;
+  /** Row-major `featureDim` per row. */
+  features?: Float32Array;
+  featureDim?: number;
+}
+
+/** Builds a step table; the inverse of `readStepTable`. */
+export function stepTable(columns: StepColumns): StepTable {
+  const n = columns.instance.length;
+  for (const [name, len] of [["prompt", columns.prompt.length], ["step", columns.step.length]] as const) {
+    if (len !== n) throw new DimensionError(`column "${name}" has ${len} rows, "instance" has ${n}`, { column: name });
+  }
+  const vectors: Record<string, unknown> = {
+    instance: int32Column(columns.instance),
+    prompt: dictionaryColumn(columns.prompt, columns.prompts),
+    step: int32Column(columns.step),
+  };
+  if (columns.timestep) vectors.timestep = float32Column(columns.timestep);
+  if (columns.image) {
+    const shape = columns.imageShape;
+    if (!shape) throw new SchemaError("missing-column", `"image" needs an imageShape [C, H, W]`, { column: "image" });
+    vectors.image = vectorColumn(columns.image, shape[0] * shape[1] * shape[2]);
+  }
+  if (columns.features) vectors.features = vectorColumn(columns.features, columns.featureDim ?? columns.features.length / Math.max(n, 1));
+  const table = new Table(vectors as never);
+  if (columns.imageShape) table.schema.metadata.set(IMAGE_SHAPE_KEY, JSON.stringify(columns.imageShape));
+  return table;
+}
+
+/**
+ * Reads and validates a step table. Throws a typed error naming the column
+ * and the problem: missing column, wrong type, NaN/Infinity, a vector length
+ * that changes, or a duplicate (instance, step).
+ */
+export function readStepTable(table: StepTable, need: { features?: boolean; image?: boolean } = {}): StepColumns {
+  const instance = readInt32(table, "instance");
+  const step = readInt32(table, "step");
+  const { codes: prompt, labels: prompts } = readDictionary(table, "prompt");
+  const out: StepColumns = { instance, prompt, prompts, step };
+  if (hasColumn(table, "timestep")) out.timestep = readFloat32(table, "timestep");
+  if (!hasColumn(table, "image") && !hasColumn(table, "features")) {
+    throw new SchemaError("missing-column", `a step table needs an "image" or a "features" column`, { column: "features" });
+  }
+  if (need.features && !hasColumn(table, "features")) {
+    throw new SchemaError("missing-column", `missing column "features" (encode the images first)`, { column: "features" });
+  }
+  if (hasColumn(table, "image") && (need.image || !need.features)) {
+    const { values, dim } = readVectors(table, "image");
+    out.image = values;
+    out.imageShape = imageShape(table, dim);
+  } else if (need.image) {
+    throw new SchemaError("missing-column", `missing column "image"`, { column: "image" });
+  }
+  if (hasColumn(table, "features")) {
+    const { values, dim } = readVectors(table, "features");
+    out.features = values;
+    out.featureDim = dim;
+  }
+  checkUniqueRows(instance, step);
+  return out;
+}
+
+function imageShape(table: Table, dim: number): ImageShape {
+  const raw = table.schema.metadata.get(IMAGE_SHAPE_KEY);
+  if (!raw) {
+    // Without metadata, assume one square channel when that is possible.
+    const side = Math.round(Math.sqrt(dim));
+    if (side * side === dim) return [1, side, side];
+    throw new SchemaError("missing-column", `"image" has ${dim} values per row and no ${IMAGE_SHAPE_KEY} metadata`, { column: "image" });
+  }
+  const shape = JSON.parse(raw) as number[];
+  if (shape.length !== 3 || shape[0] * shape[1] * shape[2] !== dim) {
+    throw new DimensionError(`image shape ${raw} does not match ${dim} values per row`, { column: "image" });
+  }
+  return [shape[0], shape[1], shape[2]];
+}
+
+function checkUniqueRows(instance: Int32Array, step: Int32Array): void {
+  const seen = new Set<number>();
+  for (let i = 0; i < instance.length; i++) {
+    // Cantor-free packing: instances and steps fit comfortably in 2^26 each.
+    const key = instance[i] * 67108864 + step[i];
+    if (seen.has(key)) throw new DuplicateRowError(instance[i], step[i], i);
+    seen.add(key);
+  }
+}

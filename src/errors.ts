@@ -1,0 +1,82 @@
+/**
+ * Typed errors. Every error the library raises on bad input is a
+ * `DiffusionLifeError` with a stable `code`, so callers can branch on it and
+ * messages can change without breaking them.
+ */
+
+export type ErrorCode =
+  | "missing-column"
+  | "wrong-type"
+  | "non-finite"
+  | "dimension-mismatch"
+  | "duplicate-row"
+  | "out-of-order"
+  | "invalid-option"
+  | "invalid-model"
+  | "cancelled";
+
+export class DiffusionLifeError extends Error {
+  readonly code: ErrorCode;
+  /** The column the problem is in, when there is one. */
+  readonly column?: string;
+  /** The first row (0-based) where the problem was found, when there is one. */
+  readonly row?: number;
+
+  constructor(code: ErrorCode, message: string, where: { column?: string; row?: number } = {}) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+    this.column = where.column;
+    this.row = where.row;
+  }
+}
+
+/** A column is missing or has the wrong Arrow type. */
+export class SchemaError extends DiffusionLifeError {}
+/** A value is NaN or ±Infinity. */
+export class NonFiniteError extends DiffusionLifeError {
+  constructor(column: string, row: number) {
+    super("non-finite", `column "${column}" holds a NaN or infinite value at row ${row}`, { column, row });
+  }
+}
+/** A vector length differs from the one expected. */
+export class DimensionError extends DiffusionLifeError {
+  constructor(message: string, where: { column?: string; row?: number } = {}) {
+    super("dimension-mismatch", message, where);
+  }
+}
+/** The same (instance, step) appears twice. */
+export class DuplicateRowError extends DiffusionLifeError {
+  constructor(instance: number, step: number, row?: number) {
+    super("duplicate-row", `(instance ${instance}, step ${step}) appears more than once`, { column: "step", row });
+  }
+}
+/** A step arrived after a later one was already embedded. */
+export class StepOrderError extends DiffusionLifeError {
+  constructor(message: string, where: { row?: number } = {}) {
+    super("out-of-order", message, { column: "step", ...where });
+  }
+}
+/** An option is out of range or inconsistent. */
+export class OptionError extends DiffusionLifeError {
+  constructor(option: string, message: string) {
+    super("invalid-option", `option "${option}": ${message}`);
+  }
+}
+/** A model file is not ONNX, or its inputs/outputs do not fit. */
+export class ModelError extends DiffusionLifeError {
+  constructor(message: string) {
+    super("invalid-model", message);
+  }
+}
+/** Work was stopped through an AbortSignal or an unsubscribe. */
+export class CancelledError extends DiffusionLifeError {
+  constructor(what = "work") {
+    super("cancelled", `${what} was cancelled`);
+  }
+}
+
+/** Throws CancelledError when the signal has fired. */
+export function throwIfAborted(signal: AbortSignal | undefined, what?: string): void {
+  if (signal?.aborted) throw new CancelledError(what);
+}
