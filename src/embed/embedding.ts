@@ -1,0 +1,165 @@
+/**
+ * The evolutionary embedding (TDL/EvolvED): one 2-D point per (instance,
+ * step), optimised under the sum of the configured losses. Steps are added
+ * one at a time, so the same object serves the batch embedder and the
+ * incremental one that warm-starts each newly arrived step.
+ */
+import { OptionError, StepOrderError, throwIfAborted } from "../errors.ts";
+import { pca } from "../linalg/pca.ts";
+import type { Layout } from "../layouts/layout.ts";
+import { radial } from "../layouts/radial.ts";
+import { random, type Random } from "../util/random.ts";
+import { type Affinity, perplexityAffinity } from "./affinities.ts";
+import { type InitMode, initialFree } from "./init.ts";
+import { alignment } from "./losses/alignment.ts";
+import { displacement } from "./losses/displacement.ts";
+import type { Loss, LossContext } from "./losses/loss.ts";
+import { semantic } from "./losses/semantic.ts";
+import { gradientDescent, type Optimizer, type OptimizerOptions } from "./optimizer.ts";
+import { linkSteps, type StepState, stepState } from "./state.ts";
+
+export interface EmbeddingOptions {
+  layout?: Layout;
+  affinity?: Affinity;
+  /** The objective; default semantic + displacement + alignment. */
+  losses?: Loss[];
+  optimizer?: OptimizerOptions;
+  /** Early exaggeration of the attraction: factor and number of iterations. */
+  exaggeration?: { factor: number; iterations: number };
+  /** PCA components a step's features are reduced to before its affinities (0: never). */
+  pcaComponents?: number;
+  init?: InitMode;
+  seed?: number;
+}
+
+/** One step's input: rows of one denoising step. */
+export interface StepInput {
+  step: number;
+  instance: Int32Array;
+  prompt: Int32Array;
+  features: Float32Array;
+  dim: number;
+}
+
+export interface OptimizeOptions {
+  /** Which steps move; the others are held fixed. Default: all. */
+  active?: (state: StepState, index: number) => boolean;
+  /** Where this run sits in the overall schedule (σ, weights), as progress fractions. */
+  progress?: [from: number, to: number];
+  /** Whether this run starts with early exaggeration (default true). */
+  exaggerate?: boolean;
+  signal?: AbortSignal;
+  /** Called every `reportEvery` iterations and at the end. */
+  onProgress?: (done: number, total: number) => void;
+  reportEvery?: number;
+}
+
+export class EvolutionaryEmbedding {
+  /** The layout, fitted to the first step's size. */
+  layout: Layout;
+  readonly steps: StepState[] = [];
+  readonly prompts: string[] = [];
+  private readonly affinity: Affinity;
+  private readonly losses: Loss[];
+  private readonly optimizer: Optimizer;
+  private readonly exaggeration: { factor: number; iterations: number };
+  private readonly pcaComponents: number;
+  private readonly init: InitMode;
+  private readonly rng: Random;
+  private readonly seed: number;
+  private readonly point = new Float64Array(2);
+  private readonly g = new Float64Array(2);
+
+  constructor(options: EmbeddingOptions = {}) {
+    this.layout = options.layout ?? radial();
+    this.affinity = options.affinity ?? perplexityAffinity();
+    this.losses = options.losses ?? [semantic(), displacement(), alignment()];
+    this.optimizer = gradientDescent(options.optimizer);
+    this.exaggeration = options.exaggeration ?? { factor: 4, iterations: 100 };
+    this.pcaComponents = options.pcaComponents ?? 50;
+    this.init = options.init ?? "pca";
+    this.seed = options.seed ?? 0;
+    this.rng = random(this.seed);
+    if (this.pcaComponents < 0) throw new OptionError("pcaComponents", "must be ≥ 0");
+  }
+
+  /**
+   * Adds a step after the last one. Each instance starts at its free
+   * coordinate in the previous step (a warm start); instances new to the
+   * embedding start from `free` when given, else from the initialisation.
+   */
+  addStep(input: StepInput, free?: Float64Array): StepState {
+    const last = this.steps[this.steps.length - 1];
+    if (last && input.step <= last.step) {
+      throw new StepOrderError(`step ${input.step} arrived after step ${last.step} was embedded`);
+    }
+    const n = input.instance.length;
+    if (!last) this.layout = this.layout.fit(n);
+    const reduced = this.reduce(input);
+    const state = stepState({
+      step: input.step,
+      n,
+      instance: input.instance,
+      prompt: input.prompt,
+      features: input.features,
+      dim: input.dim,
+      P: this.affinity.compute(reduced.values, n, reduced.dim),
+      y: new Float64Array(2 * n),
+    });
+    const start = free ?? initialFree(reduced.values, n, reduced.dim, this.layout, this.init, this.rng);
+    const previous = new Map<number, number>();
+    if (last) last.instance.forEach((id, i) => previous.set(id, this.layout.free(last.y[2 * i], last.y[2 * i + 1], this.g)));
+    for (let i = 0; i < n; i++) {
+      const f = previous.get(input.instance[i]) ?? start[i];
+      this.layout.place(input.step, f, 0.1 * this.rng.normal(), this.point);
+      state.y[2 * i] = this.point[0];
+      state.y[2 * i + 1] = this.point[1];
+    }
+    if (last) linkSteps(last, state);
+    this.steps.push(state);
+    return state;
+  }
+
+  /**
+   * Runs `iterations` of gradient descent over the active steps, yielding to
+   * the event loop every few milliseconds so that progress can be shown and
+   * an abort signal can stop it.
+   */
+  async optimize(iterations: number, options: OptimizeOptions = {}): Promise<void> {
+    const active = Uint8Array.from(this.steps, (s, i) => (options.active ? +options.active(s, i) : 1));
+    const [from, to] = options.progress ?? [0, 1];
+    const exaggerate = options.exaggerate ?? true;
+    const every = options.reportEvery ?? 50;
+    let lastYield = performance.now();
+    for (let it = 0; it < iterations; it++) {
+      if (performance.now() - lastYield > 40) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        lastYield = performance.now();
+      }
+      throwIfAborted(options.signal, "embedding");
+      const ctx: LossContext = {
+        steps: this.steps,
+        active,
+        layout: this.layout,
+        progress: from + ((to - from) * it) / iterations,
+        exaggeration: exaggerate && it < this.exaggeration.iterations ? this.exaggeration.factor : 1,
+      };
+      for (const loss of this.losses) loss.gradient(ctx);
+      this.steps.forEach((s, i) => active[i] && this.optimizer.update(s, it));
+      if (options.onProgress && ((it + 1) % every === 0 || it + 1 === iterations)) options.onProgress(it + 1, iterations);
+    }
+  }
+
+  /** Loss values at the end of the schedule, by loss name. */
+  lossValues(): Record<string, number> {
+    const ctx: LossContext = { steps: this.steps, active: new Uint8Array(this.steps.length).fill(1), layout: this.layout, progress: 1, exaggeration: 1 };
+    return Object.fromEntries(this.losses.map((l) => [l.name, l.value(ctx)]));
+  }
+
+  private reduce(input: StepInput): { values: ArrayLike<number>; dim: number } {
+    const n = input.instance.length, c = this.pcaComponents;
+    if (c === 0 || input.dim <= c || n <= c) return { values: input.features, dim: input.dim };
+    const { scores, components } = pca(input.features, n, input.dim, c, this.seed + input.step);
+    return { values: scores, dim: components };
+  }
+}

@@ -1,0 +1,37 @@
+/** Turns the embedding's state into a frame table in the layout's coordinates. */
+import { type FrameTable, frameTable } from "../data/frame_table.ts";
+import { setGuides } from "../render/guides.ts";
+import type { EvolutionaryEmbedding } from "./embedding.ts";
+
+export function toFrame(embedding: EvolutionaryEmbedding, quality?: unknown): FrameTable {
+  const { steps, layout } = embedding;
+  const total = steps.reduce((sum, s) => sum + s.n, 0);
+  const instance = new Int32Array(total), prompt = new Int32Array(total), step = new Int32Array(total);
+  const x = new Float32Array(total), y = new Float32Array(total);
+  const lane = new Float32Array(total), free = new Float32Array(total);
+  const out = new Float64Array(4);
+  let row = 0;
+  let extent = 0;
+  for (const s of steps) {
+    for (let i = 0; i < s.n; i++, row++) {
+      layout.display(s.y[2 * i], s.y[2 * i + 1], s.step, out);
+      instance[row] = s.instance[i];
+      prompt[row] = s.prompt[i];
+      step[row] = s.step;
+      [x[row], y[row], lane[row], free[row]] = out;
+      extent = Math.max(extent, Math.abs(out[1]));
+    }
+  }
+  const table = frameTable({
+    instance,
+    prompt,
+    prompts: embedding.prompts,
+    step,
+    x,
+    y,
+    native: { [layout.native[0]]: lane, [layout.native[1]]: free },
+    layout: layout.name,
+    quality,
+  });
+  return setGuides(table, layout.guides(steps.map((s) => s.step), extent));
+}

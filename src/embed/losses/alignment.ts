@@ -1,0 +1,59 @@
+/**
+ * Instance-alignment loss: the same instance at consecutive steps should
+ * share its free coordinate f. Radial: 1 − cos(Δf) (Δf an angle);
+ * rectilinear: Δf²/2 (f = y / scale); the two agree for small Δf, so one
+ * weight means the same in both. Unlike the reference, both ends of every
+ * pair are pulled, so no step is privileged. Averaged over instances, so
+ * the weight is on the scale of the per-step KL (the default 1 plays the
+ * role of the reference's 0.05 on its unaveraged sum).
+ */
+import { type Loss, type Weight, weightAt } from "./loss.ts";
+
+export interface AlignmentOptions {
+  weight?: Weight;
+}
+
+export function alignment(options: AlignmentOptions = {}): Loss {
+  const weight = options.weight ?? 1;
+  const ga = new Float64Array(2), gb = new Float64Array(2);
+  return {
+    name: "alignment",
+    gradient(ctx) {
+      const w = weightAt(weight, ctx.progress), circular = ctx.layout.circular;
+      for (let k = 0; k + 1 < ctx.steps.length; k++) {
+        const a = ctx.steps[k], b = ctx.steps[k + 1];
+        const activeA = ctx.active[k], activeB = ctx.active[k + 1];
+        if (!activeA && !activeB) continue;
+        const scale = w / a.n;
+        for (let i = 0; i < a.n; i++) {
+          const j = a.next[i];
+          if (j < 0) continue;
+          const d = ctx.layout.free(a.y[2 * i], a.y[2 * i + 1], ga) - ctx.layout.free(b.y[2 * j], b.y[2 * j + 1], gb);
+          const h = scale * (circular ? Math.sin(d) : d);
+          if (activeA) {
+            a.grad[2 * i] += h * ga[0];
+            a.grad[2 * i + 1] += h * ga[1];
+          }
+          if (activeB) {
+            b.grad[2 * j] -= h * gb[0];
+            b.grad[2 * j + 1] -= h * gb[1];
+          }
+        }
+      }
+    },
+    value(ctx) {
+      const w = weightAt(weight, ctx.progress), circular = ctx.layout.circular;
+      let total = 0;
+      for (let k = 0; k + 1 < ctx.steps.length; k++) {
+        const a = ctx.steps[k], b = ctx.steps[k + 1];
+        for (let i = 0; i < a.n; i++) {
+          const j = a.next[i];
+          if (j < 0) continue;
+          const d = ctx.layout.free(a.y[2 * i], a.y[2 * i + 1], ga) - ctx.layout.free(b.y[2 * j], b.y[2 * j + 1], gb);
+          total += (w / a.n) * (circular ? 1 - Math.cos(d) : (d * d) / 2);
+        }
+      }
+      return total;
+    },
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * Displacement loss: a Gaussian well −N(r; r_t, σ) on the lane coordinate r
+ * keeps every point of step t in step t's lane. σ narrows as the
+ * optimisation proceeds (by default 20 → 15 → 10 → 8 at 50%, 62.5% and 75%),
+ * so points first settle semantically and are then drawn into their lane.
+ * r and σ are measured in units where the layout's lane scale is 20 (the
+ * reference's ring radius), so the schedule fits a lane of any scale.
+ * Averaged over a step's points, so the weight does not depend on n; the
+ * default weight (8) holds points within about a fifth of the lane scale.
+ */
+import { type Loss, stepSchedule, type Weight, weightAt } from "./loss.ts";
+
+export interface DisplacementOptions {
+  weight?: Weight;
+  /** σ of the well, constant or by progress. */
+  sigma?: Weight;
+}
+
+export const defaultSigma = stepSchedule([[0, 20], [0.5, 15], [0.625, 10], [0.75, 8]]);
+
+const SQRT_2PI = Math.sqrt(2 * Math.PI);
+/** The reference's ring radius: r and σ are measured in units where the lane scale is 20. */
+const REFERENCE_SCALE = 20;
+
+export function displacement(options: DisplacementOptions = {}): Loss {
+  const weight = options.weight ?? 8;
+  const sigma = options.sigma ?? defaultSigma;
+  const g = new Float64Array(2);
+  return {
+    name: "displacement",
+    gradient(ctx) {
+      const w = weightAt(weight, ctx.progress), sd = weightAt(sigma, ctx.progress);
+      ctx.steps.forEach((s, k) => {
+        if (!ctx.active[k]) return;
+        const c = ctx.layout.laneCenter(s.step), unit = REFERENCE_SCALE / ctx.layout.scale, scale = (w * unit) / s.n;
+        for (let i = 0; i < s.n; i++) {
+          const u = (ctx.layout.lane(s.y[2 * i], s.y[2 * i + 1], g) - c) * unit;
+          // d/dr of −N(r; c, σ) = (u / σ²) · N, with r in reference units
+          const dr = (scale * u * Math.exp(-(u * u) / (2 * sd * sd))) / (sd * sd * sd * SQRT_2PI);
+          s.grad[2 * i] += dr * g[0];
+          s.grad[2 * i + 1] += dr * g[1];
+        }
+      });
+    },
+    value(ctx) {
+      const w = weightAt(weight, ctx.progress), sd = weightAt(sigma, ctx.progress);
+      let total = 0;
+      for (const s of ctx.steps) {
+        const c = ctx.layout.laneCenter(s.step), unit = REFERENCE_SCALE / ctx.layout.scale;
+        for (let i = 0; i < s.n; i++) {
+          const u = (ctx.layout.lane(s.y[2 * i], s.y[2 * i + 1], g) - c) * unit;
+          total -= (w / s.n) * Math.exp(-(u * u) / (2 * sd * sd)) / (sd * SQRT_2PI);
+        }
+      }
+      return total;
+    },
+  };
+}

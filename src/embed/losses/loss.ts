@@ -1,0 +1,40 @@
+/**
+ * Losses (ParaDime's building block): each adds its weighted gradient to the
+ * steps being optimised. The embedding's objective is their sum.
+ */
+import type { Layout } from "../../layouts/layout.ts";
+import type { StepState } from "../state.ts";
+
+export interface LossContext {
+  /** All embedded steps, in step order. */
+  readonly steps: readonly StepState[];
+  /** active[s] = 1 when steps[s] is being optimised (others are held fixed). */
+  readonly active: Uint8Array;
+  readonly layout: Layout;
+  /** Fraction of the optimisation done, 0..1 (drives schedules). */
+  readonly progress: number;
+  /** Early-exaggeration factor in force. */
+  readonly exaggeration: number;
+}
+
+export interface Loss {
+  readonly name: string;
+  /** Adds weight · ∂L/∂y to `grad` of every active step. */
+  gradient(ctx: LossContext): void;
+  /** The loss value, for reports. */
+  value(ctx: LossContext): number;
+}
+
+/** A weight that is constant or follows the optimisation's progress. */
+export type Weight = number | ((progress: number) => number);
+
+export const weightAt = (w: Weight, progress: number): number => (typeof w === "number" ? w : w(progress));
+
+/** A piecewise-constant schedule: [[from progress, value], …], ascending. */
+export function stepSchedule(points: readonly (readonly [number, number])[]): (progress: number) => number {
+  return (progress) => {
+    let v = points[0][1];
+    for (const [from, value] of points) if (progress >= from) v = value;
+    return v;
+  };
+}

@@ -1,0 +1,24 @@
+/** Applies an encoder to a step table, giving it a (new) features column. */
+import { Table } from "apache-arrow";
+import { vectorColumn } from "../data/columns.ts";
+import { readStepTable, type StepTable } from "../data/step_table.ts";
+import { DimensionError } from "../errors.ts";
+import type { Encoder, EncoderInput } from "./encoder.ts";
+
+export async function encodeTable(table: StepTable, encoder: Encoder): Promise<StepTable> {
+  const cols = readStepTable(table, encoder.input === "image" ? { image: true } : {});
+  const useFeatures = encoder.input === "features" && cols.features !== undefined;
+  const input: EncoderInput = useFeatures
+    ? { values: cols.features!, dim: cols.featureDim!, count: cols.instance.length, step: cols.step }
+    : { values: cols.image!, dim: cols.image!.length / Math.max(cols.instance.length, 1), count: cols.instance.length, imageShape: cols.imageShape, step: cols.step };
+  const { features, dim } = await encoder.encode(input);
+  if (features.length !== input.count * dim) {
+    throw new DimensionError(`encoder "${encoder.name}" returned ${features.length} values for ${input.count} rows of ${dim}`, { column: "features" });
+  }
+  const columns: Record<string, unknown> = {};
+  for (const field of table.schema.fields) if (field.name !== "features") columns[field.name] = table.getChild(field.name);
+  columns.features = vectorColumn(features, dim);
+  const out = new Table(columns as never);
+  for (const [key, value] of table.schema.metadata) out.schema.metadata.set(key, value);
+  return out;
+}

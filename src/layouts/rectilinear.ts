@@ -1,0 +1,48 @@
+/**
+ * Rectilinear layout: lane coordinate = x, free coordinate = y. During
+ * optimisation every lane is the line x = 0; for display step t moves to
+ * x = gap · t, so steps read left to right as columns.
+ */
+import { autoScale, type Guide, type Layout } from "./layout.ts";
+
+export interface RectilinearOptions {
+  /** Lane length scale (y is measured in units of it for the alignment loss), or "auto" (default). */
+  scale?: number | "auto";
+  /** Display distance between consecutive columns (default 1.75 × scale). */
+  gap?: number;
+}
+
+export function rectilinear(options: RectilinearOptions = {}): Layout {
+  const scale = options.scale ?? "auto";
+  const S = scale === "auto" ? 20 : scale, gap = options.gap ?? 1.75 * S;
+  return {
+    name: "rectilinear",
+    circular: false,
+    native: ["lane", "offset"],
+    scale: S,
+    fit: (n) => (scale === "auto" ? rectilinear({ ...options, scale: autoScale(n) }) : rectilinear(options)),
+    laneCenter: () => 0,
+    lane(x, _y, g) {
+      g[0] = 1;
+      g[1] = 0;
+      return x;
+    },
+    free(_x, y, g) {
+      g[0] = 0;
+      g[1] = 1 / S;
+      return y / S;
+    },
+    place(_t, f, d, out) {
+      out[0] = d;
+      out[1] = f * S;
+    },
+    display(x, y, t, out) {
+      out[0] = x + gap * t;
+      out[1] = y;
+      out[2] = out[0];
+      out[3] = y;
+    },
+    guides: (steps, extent) =>
+      steps.map((t) => ({ step: t, shape: "line", x1: gap * t, y1: -extent, x2: gap * t, y2: extent }) as Guide),
+  };
+}

@@ -1,0 +1,106 @@
+/**
+ * Principal component scores by randomised subspace iteration (Halko,
+ * Martinsson & Tropp 2011): O(n·D·k) instead of the O(D³) or O(n³) of a full
+ * decomposition, which matters when every step of a stream is reduced.
+ */
+import { random } from "../util/random.ts";
+import { symmetricEigen } from "./eigen.ts";
+
+export interface PcaResult {
+  /** n×components scores, row-major. */
+  scores: Float32Array;
+  components: number;
+  /** Variance of each component, descending. */
+  variance: Float64Array;
+}
+
+export function pca(x: ArrayLike<number>, n: number, dim: number, components: number, seed = 0): PcaResult {
+  const k = Math.max(1, Math.min(components, n, dim));
+  const l = Math.min(k + 10, n, dim);
+  const xc = centered(x, n, dim);
+  const rng = random(seed);
+  const omega = Float64Array.from({ length: dim * l }, () => rng.normal());
+  let q = orthonormalize(multiply(xc, n, dim, omega, l), n, l);
+  for (let it = 0; it < 2; it++) {
+    const z = orthonormalize(multiplyTransposed(xc, n, dim, q, l), dim, l);
+    q = orthonormalize(multiply(xc, n, dim, z, l), n, l);
+  }
+  // B = Qᵀ X (l×D); the eigenvectors of B Bᵀ rotate Q onto the principal axes.
+  const b = multiplyTransposed(xc, n, dim, q, l); // D×l, = Bᵀ
+  const gram = new Float64Array(l * l);
+  for (let d = 0; d < dim; d++) {
+    for (let a = 0; a < l; a++) {
+      const v = b[d * l + a];
+      for (let c = 0; c < l; c++) gram[a * l + c] += v * b[d * l + c];
+    }
+  }
+  const { values, vectors } = symmetricEigen(gram, l);
+  const scores = new Float32Array(n * k);
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < k; c++) {
+      // score = (Q U)[i, c] · s_c, with s_c² = eigenvalue of B Bᵀ
+      let s = 0;
+      for (let a = 0; a < l; a++) s += q[i * l + a] * vectors[a * l + c];
+      scores[i * k + c] = s * Math.sqrt(Math.max(values[c], 0));
+    }
+  }
+  const variance = Float64Array.from(values.subarray(0, k), (v) => Math.max(v, 0) / Math.max(n - 1, 1));
+  return { scores, components: k, variance };
+}
+
+function centered(x: ArrayLike<number>, n: number, dim: number): Float64Array {
+  const mean = new Float64Array(dim);
+  for (let i = 0; i < n; i++) for (let d = 0; d < dim; d++) mean[d] += x[i * dim + d];
+  for (let d = 0; d < dim; d++) mean[d] /= n;
+  const out = new Float64Array(n * dim);
+  for (let i = 0; i < n; i++) for (let d = 0; d < dim; d++) out[i * dim + d] = x[i * dim + d] - mean[d];
+  return out;
+}
+
+/** (n×D) · (D×l) → n×l, all row-major. */
+function multiply(a: Float64Array, n: number, dim: number, b: Float64Array, l: number): Float64Array {
+  const out = new Float64Array(n * l);
+  for (let i = 0; i < n; i++) {
+    const o = i * l;
+    for (let d = 0; d < dim; d++) {
+      const v = a[i * dim + d];
+      if (v === 0) continue;
+      const r = d * l;
+      for (let c = 0; c < l; c++) out[o + c] += v * b[r + c];
+    }
+  }
+  return out;
+}
+
+/** (n×D)ᵀ · (n×l) → D×l, all row-major. */
+function multiplyTransposed(a: Float64Array, n: number, dim: number, b: Float64Array, l: number): Float64Array {
+  const out = new Float64Array(dim * l);
+  for (let i = 0; i < n; i++) {
+    const r = i * l;
+    for (let d = 0; d < dim; d++) {
+      const v = a[i * dim + d];
+      if (v === 0) continue;
+      const o = d * l;
+      for (let c = 0; c < l; c++) out[o + c] += v * b[r + c];
+    }
+  }
+  return out;
+}
+
+/** Modified Gram-Schmidt on the l columns of a row-major rows×l matrix, in place. */
+function orthonormalize(m: Float64Array, rows: number, l: number): Float64Array {
+  for (let c = 0; c < l; c++) {
+    for (let p = 0; p < c; p++) {
+      let dot = 0;
+      for (let i = 0; i < rows; i++) dot += m[i * l + c] * m[i * l + p];
+      for (let i = 0; i < rows; i++) m[i * l + c] -= dot * m[i * l + p];
+    }
+    let norm = 0;
+    for (let i = 0; i < rows; i++) norm += m[i * l + c] ** 2;
+    norm = Math.sqrt(norm);
+    // A rank-deficient column is left at zero rather than amplifying noise.
+    const inv = norm > 1e-10 ? 1 / norm : 0;
+    for (let i = 0; i < rows; i++) m[i * l + c] *= inv;
+  }
+  return m;
+}

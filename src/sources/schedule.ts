@@ -1,0 +1,75 @@
+/**
+ * Noise schedules and timestep selection, shared by every sampler.
+ *
+ * Convention (as in DDPM and diffusers): a schedule has T training timesteps
+ * t = 0..T−1 and ᾱ_t = Π_{i≤t} (1 − β_i), so x_t = √ᾱ_t·x0 + √(1−ᾱ_t)·ε.
+ * ᾱ decreases with t; t = T−1 is the noisiest.
+ */
+import { OptionError } from "../errors.ts";
+
+export interface NoiseSchedule {
+  /** "cosine", "linear", or a name of the caller's choosing. */
+  readonly name: string;
+  /** ᾱ_t for t = 0..T−1, decreasing, in (0, 1]. */
+  readonly alphaBar: Float64Array;
+}
+
+export type ScheduleName = "cosine" | "linear";
+
+function checkT(T: number): void {
+  if (!Number.isInteger(T) || T < 1) throw new OptionError("T", `must be a positive integer, not ${T}`);
+}
+
+function cumprod(betas: Float64Array): Float64Array {
+  const out = new Float64Array(betas.length);
+  let p = 1;
+  for (let t = 0; t < betas.length; t++) out[t] = p *= 1 - betas[t];
+  return out;
+}
+
+/**
+ * The cosine schedule (Nichol & Dhariwal 2021): f(τ) = cos²((τ + s)/(1 + s)·π/2),
+ * β_t = min(1 − f((t+1)/T)/f(t/T), 0.999), ᾱ = cumprod(1 − β).
+ */
+export function cosineAlphaBar(T = 1000, s = 0.008): Float64Array {
+  checkT(T);
+  if (!(s >= 0) || !Number.isFinite(s)) throw new OptionError("s", `must be a finite number ≥ 0, not ${s}`);
+  const f = (tau: number) => Math.cos(((tau + s) / (1 + s)) * Math.PI / 2) ** 2;
+  const betas = new Float64Array(T);
+  for (let t = 0; t < T; t++) betas[t] = Math.min(1 - f((t + 1) / T) / f(t / T), 0.999);
+  return cumprod(betas);
+}
+
+/** The linear schedule of DDPM: β evenly spaced from betaStart to betaEnd. */
+export function linearAlphaBar(T = 1000, betaStart = 1e-4, betaEnd = 0.02): Float64Array {
+  checkT(T);
+  for (const [name, b] of [["betaStart", betaStart], ["betaEnd", betaEnd]] as const) {
+    if (!(b > 0 && b < 1)) throw new OptionError(name, `must lie in (0, 1), not ${b}`);
+  }
+  const betas = new Float64Array(T);
+  for (let t = 0; t < T; t++) betas[t] = T === 1 ? betaStart : betaStart + ((betaEnd - betaStart) * t) / (T - 1);
+  return cumprod(betas);
+}
+
+/** A named schedule with T training timesteps. */
+export function noiseSchedule(name: ScheduleName = "cosine", T = 1000): NoiseSchedule {
+  if (name === "cosine") return { name, alphaBar: cosineAlphaBar(T) };
+  if (name === "linear") return { name, alphaBar: linearAlphaBar(T) };
+  throw new OptionError("schedule", `must be "cosine" or "linear", not ${JSON.stringify(name)}`);
+}
+
+/**
+ * `steps` timesteps of a T-step schedule, evenly spaced and descending, the
+ * first being T−1 (the "trailing" spacing: t_i = round(T − i·T/steps) − 1).
+ * For T = 1000, steps = 20: 999, 949, …, 49. After the last, a sampler steps
+ * to the clean image (ᾱ = 1).
+ */
+export function ddimTimesteps(T: number, steps: number): Int32Array {
+  checkT(T);
+  if (!Number.isInteger(steps) || steps < 1 || steps > T) {
+    throw new OptionError("steps", `must be an integer in 1..${T}, not ${steps}`);
+  }
+  const out = new Int32Array(steps);
+  for (let i = 0; i < steps; i++) out[i] = Math.round(T - (i * T) / steps) - 1;
+  return out;
+}
