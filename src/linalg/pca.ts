@@ -17,16 +17,18 @@ export interface PcaResult {
 export function pca(x: ArrayLike<number>, n: number, dim: number, components: number, seed = 0): PcaResult {
   const k = Math.max(1, Math.min(components, n, dim));
   const l = Math.min(k + 10, n, dim);
-  const xc = centered(x, n, dim);
+  // The data stay uncentred (images are mostly zeros, which the products
+  // skip); centring is applied as a rank-one correction to every product.
+  const mean = columnMeans(x, n, dim);
   const rng = random(seed);
   const omega = Float64Array.from({ length: dim * l }, () => rng.normal());
-  let q = orthonormalize(multiply(xc, n, dim, omega, l), n, l);
+  let q = orthonormalize(centredTimes(x, n, dim, mean, omega, l), n, l);
   for (let it = 0; it < 2; it++) {
-    const z = orthonormalize(multiplyTransposed(xc, n, dim, q, l), dim, l);
-    q = orthonormalize(multiply(xc, n, dim, z, l), n, l);
+    const z = orthonormalize(centredTransposedTimes(x, n, dim, mean, q, l), dim, l);
+    q = orthonormalize(centredTimes(x, n, dim, mean, z, l), n, l);
   }
   // B = Qᵀ X (l×D); the eigenvectors of B Bᵀ rotate Q onto the principal axes.
-  const b = multiplyTransposed(xc, n, dim, q, l); // D×l, = Bᵀ
+  const b = centredTransposedTimes(x, n, dim, mean, q, l); // D×l, = Bᵀ
   const gram = new Float64Array(l * l);
   for (let d = 0; d < dim; d++) {
     for (let a = 0; a < l; a++) {
@@ -48,17 +50,32 @@ export function pca(x: ArrayLike<number>, n: number, dim: number, components: nu
   return { scores, components: k, variance };
 }
 
-function centered(x: ArrayLike<number>, n: number, dim: number): Float64Array {
+function columnMeans(x: ArrayLike<number>, n: number, dim: number): Float64Array {
   const mean = new Float64Array(dim);
   for (let i = 0; i < n; i++) for (let d = 0; d < dim; d++) mean[d] += x[i * dim + d];
   for (let d = 0; d < dim; d++) mean[d] /= n;
-  const out = new Float64Array(n * dim);
-  for (let i = 0; i < n; i++) for (let d = 0; d < dim; d++) out[i * dim + d] = x[i * dim + d] - mean[d];
+  return mean;
+}
+
+/** (X − 1μᵀ) · B for B D×l: X·B minus the row μᵀB from every row. */
+function centredTimes(x: ArrayLike<number>, n: number, dim: number, mean: Float64Array, b: Float64Array, l: number): Float64Array {
+  const out = multiply(x, n, dim, b, l);
+  const shift = multiply(mean, 1, dim, b, l);
+  for (let i = 0; i < n; i++) for (let c = 0; c < l; c++) out[i * l + c] -= shift[c];
+  return out;
+}
+
+/** (X − 1μᵀ)ᵀ · B for B n×l: XᵀB minus μ (1ᵀB). */
+function centredTransposedTimes(x: ArrayLike<number>, n: number, dim: number, mean: Float64Array, b: Float64Array, l: number): Float64Array {
+  const out = multiplyTransposed(x, n, dim, b, l);
+  const colSum = new Float64Array(l);
+  for (let i = 0; i < n; i++) for (let c = 0; c < l; c++) colSum[c] += b[i * l + c];
+  for (let d = 0; d < dim; d++) for (let c = 0; c < l; c++) out[d * l + c] -= mean[d] * colSum[c];
   return out;
 }
 
 /** (n×D) · (D×l) → n×l, all row-major. */
-function multiply(a: Float64Array, n: number, dim: number, b: Float64Array, l: number): Float64Array {
+function multiply(a: ArrayLike<number>, n: number, dim: number, b: Float64Array, l: number): Float64Array {
   const out = new Float64Array(n * l);
   for (let i = 0; i < n; i++) {
     const o = i * l;
@@ -73,7 +90,7 @@ function multiply(a: Float64Array, n: number, dim: number, b: Float64Array, l: n
 }
 
 /** (n×D)ᵀ · (n×l) → D×l, all row-major. */
-function multiplyTransposed(a: Float64Array, n: number, dim: number, b: Float64Array, l: number): Float64Array {
+function multiplyTransposed(a: ArrayLike<number>, n: number, dim: number, b: Float64Array, l: number): Float64Array {
   const out = new Float64Array(dim * l);
   for (let i = 0; i < n; i++) {
     const r = i * l;
