@@ -4,14 +4,15 @@ import { setGuides } from "../render/guides.ts";
 import type { EvolutionaryEmbedding } from "./embedding.ts";
 
 export function toFrame(embedding: EvolutionaryEmbedding, quality?: unknown): FrameTable {
-  const { steps, layout } = embedding;
+  const { steps } = embedding;
+  const extent = freeExtent(embedding);
+  const layout = embedding.layout.arrange((steps[steps.length - 1]?.step ?? 0) + 1, extent);
   const total = steps.reduce((sum, s) => sum + s.n, 0);
   const instance = new Int32Array(total), prompt = new Int32Array(total), step = new Int32Array(total);
   const x = new Float32Array(total), y = new Float32Array(total);
   const lane = new Float32Array(total), free = new Float32Array(total);
   const out = new Float64Array(4);
   let row = 0;
-  let extent = 0;
   for (const s of steps) {
     for (let i = 0; i < s.n; i++, row++) {
       layout.display(s.y[2 * i], s.y[2 * i + 1], s.step, out);
@@ -19,7 +20,6 @@ export function toFrame(embedding: EvolutionaryEmbedding, quality?: unknown): Fr
       prompt[row] = s.prompt[i];
       step[row] = s.step;
       [x[row], y[row], lane[row], free[row]] = out;
-      extent = Math.max(extent, Math.abs(out[1]));
     }
   }
   const table = frameTable({
@@ -34,4 +34,17 @@ export function toFrame(embedding: EvolutionaryEmbedding, quality?: unknown): Fr
     quality,
   });
   return setGuides(table, layout.guides(steps.map((s) => s.step), extent));
+}
+
+/** The largest |y| of lane 0's display, which the layouts use to size guides and gaps. */
+function freeExtent({ steps, layout }: EvolutionaryEmbedding): number {
+  const out = new Float64Array(4);
+  let extent = 0;
+  for (const s of steps) {
+    for (let i = 0; i < s.n; i++) {
+      layout.display(s.y[2 * i], s.y[2 * i + 1], 0, out);
+      extent = Math.max(extent, Math.abs(out[1]));
+    }
+  }
+  return extent;
 }

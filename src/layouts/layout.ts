@@ -23,6 +23,12 @@ export interface Layout {
    * lane) fill the lane; a fixed one returns itself.
    */
   fit(n: number): Layout;
+  /**
+   * The layout for displaying `lanes` lanes whose points reach `extent` on
+   * the free axis (in the optimisation frame): a layout with an automatic
+   * display gap picks it here; others return themselves.
+   */
+  arrange(lanes: number, extent: number): Layout;
   /** Lane coordinate of step t's lane during optimisation. */
   laneCenter(t: number): number;
   /** Lane coordinate of (x, y); its gradient is written to g[0], g[1]. */

@@ -22,6 +22,9 @@ export function radial(options: RadialOptions = {}): Layout {
     native: ["radius", "angle"],
     scale: R,
     fit: (n) => (radius === "auto" ? radial({ ...options, radius: autoScale(n) }) : radial(options)),
+    arrange() {
+      return this;
+    },
     laneCenter: () => R,
     lane(x, y, g) {
       const r = Math.hypot(x, y) || 1e-12;

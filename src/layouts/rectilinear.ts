@@ -8,19 +8,26 @@ import { autoScale, type Guide, type Layout } from "./layout.ts";
 export interface RectilinearOptions {
   /** Lane length scale (y is measured in units of it for the alignment loss), or "auto" (default). */
   scale?: number | "auto";
-  /** Display distance between consecutive columns (default 1.75 × scale). */
-  gap?: number;
+  /**
+   * Display distance between consecutive columns, or "auto" (default): the
+   * picture is about twice as wide as the points are tall.
+   */
+  gap?: number | "auto";
 }
 
 export function rectilinear(options: RectilinearOptions = {}): Layout {
   const scale = options.scale ?? "auto";
-  const S = scale === "auto" ? 20 : scale, gap = options.gap ?? 1.75 * S;
+  const S = scale === "auto" ? 20 : scale, gap = options.gap === undefined || options.gap === "auto" ? 1.75 * S : options.gap;
   return {
     name: "rectilinear",
     circular: false,
     native: ["lane", "offset"],
     scale: S,
     fit: (n) => (scale === "auto" ? rectilinear({ ...options, scale: autoScale(n) }) : rectilinear(options)),
+    arrange(lanes, extent) {
+      if (options.gap !== undefined && options.gap !== "auto") return this;
+      return rectilinear({ ...options, scale: S, gap: Math.max((4 * extent) / Math.max(lanes - 1, 1), 1) });
+    },
     laneCenter: () => 0,
     lane(x, _y, g) {
       g[0] = 1;

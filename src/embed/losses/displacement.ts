@@ -6,7 +6,7 @@
  * r and σ are measured in units where the layout's lane scale is 20 (the
  * reference's ring radius), so the schedule fits a lane of any scale.
  * Averaged over a step's points, so the weight does not depend on n; the
- * default weight (8) holds points within about a fifth of the lane scale.
+ * default weight (16) holds points within about a tenth of the lane scale.
  */
 import { type Loss, stepSchedule, type Weight, weightAt } from "./loss.ts";
 
@@ -23,7 +23,7 @@ const SQRT_2PI = Math.sqrt(2 * Math.PI);
 const REFERENCE_SCALE = 20;
 
 export function displacement(options: DisplacementOptions = {}): Loss {
-  const weight = options.weight ?? 8;
+  const weight = options.weight ?? 16;
   const sigma = options.sigma ?? defaultSigma;
   const g = new Float64Array(2);
   return {

@@ -1,0 +1,200 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import {
+  alignment,
+  CancelledError,
+  displacement,
+  embedSteps,
+  EvolutionaryEmbedding,
+  type Layout,
+  type LossContext,
+  perplexityAffinity,
+  radial,
+  random,
+  readFrameTable,
+  readGuides,
+  rectilinear,
+  semantic,
+  type StepInput,
+  StepOrderError,
+  stepTable,
+} from "../mod.ts";
+
+/** Three well-separated Gaussian clusters per step; the cluster is the prompt. */
+function clusteredSteps(steps: number, perCluster: number, dim: number, seed: number): StepInput[] {
+  const rng = random(seed);
+  const n = 3 * perCluster;
+  const centres = Array.from({ length: 3 }, () => Float32Array.from({ length: dim }, () => 6 * rng.normal()));
+  const base = Float32Array.from({ length: n * dim }, () => rng.normal());
+  return Array.from({ length: steps }, (_, t) => {
+    const features = new Float32Array(n * dim);
+    for (let i = 0; i < n; i++) {
+      for (let d = 0; d < dim; d++) features[i * dim + d] = centres[i % 3][d] * (t + 1) / steps + base[i * dim + d] + 0.3 * rng.normal();
+    }
+    return { step: t, instance: Int32Array.from({ length: n }, (_, i) => i), prompt: Int32Array.from({ length: n }, (_, i) => i % 3), features, dim };
+  });
+}
+
+function asTable(steps: StepInput[]) {
+  const n = steps[0].instance.length, dim = steps[0].dim;
+  const features = new Float32Array(steps.length * n * dim);
+  steps.forEach((s, t) => features.set(s.features, t * n * dim));
+  return stepTable({
+    instance: Int32Array.from({ length: steps.length * n }, (_, r) => r % n),
+    prompt: Int32Array.from({ length: steps.length * n }, (_, r) => (r % n) % 3),
+    prompts: ["a", "b", "c"],
+    step: Int32Array.from({ length: steps.length * n }, (_, r) => Math.floor(r / n)),
+    features,
+    featureDim: dim,
+  });
+}
+
+/** Builds an embedding of a few steps with points perturbed off their lanes. */
+function perturbed(layout: Layout) {
+  const e = new EvolutionaryEmbedding({ layout, seed: 3 });
+  for (const s of clusteredSteps(3, 5, 4, 1)) e.addStep(s);
+  const rng = random(9);
+  for (const s of e.steps) for (let i = 0; i < s.y.length; i++) s.y[i] += rng.normal() * 2;
+  return e;
+}
+
+for (const layout of [radial(), rectilinear()]) {
+  for (const loss of [semantic(), displacement(), alignment()]) {
+    test(`${loss.name} loss (${layout.name}): the gradient matches finite differences of the loss`, () => {
+      const e = perturbed(layout);
+      const ctx: LossContext = { steps: e.steps, active: new Uint8Array(e.steps.length).fill(1), layout: e.layout, progress: 0.8, exaggeration: 1 };
+      loss.gradient(ctx);
+      let worst = 0, scale = 0;
+      for (const s of e.steps) {
+        for (let i = 0; i < s.y.length; i++) {
+          const h = 1e-5, keep = s.y[i];
+          s.y[i] = keep + h;
+          const up = loss.value(ctx);
+          s.y[i] = keep - h;
+          const down = loss.value(ctx);
+          s.y[i] = keep;
+          const numeric = (up - down) / (2 * h);
+          worst = Math.max(worst, Math.abs(numeric - s.grad[i]));
+          scale = Math.max(scale, Math.abs(numeric));
+        }
+      }
+      assert.ok(scale > 0, "the loss depends on the points");
+      assert.ok(worst < 1e-4 * scale + 1e-9, `gradient error ${worst} (scale ${scale})`);
+    });
+  }
+}
+
+test("losses only move active steps", () => {
+  const e = perturbed(radial());
+  const ctx: LossContext = { steps: e.steps, active: Uint8Array.from([0, 1, 0]), layout: e.layout, progress: 0, exaggeration: 1 };
+  for (const loss of [semantic(), displacement(), alignment()]) loss.gradient(ctx);
+  assert.ok(e.steps[0].grad.every((g) => g === 0));
+  assert.ok(e.steps[2].grad.every((g) => g === 0));
+  assert.ok(e.steps[1].grad.some((g) => g !== 0));
+});
+
+test("perplexity affinities: symmetric, non-negative, summing to 1, each row at the target perplexity", () => {
+  const [s] = clusteredSteps(1, 20, 5, 2);
+  const P = perplexityAffinity({ perplexity: 10 }).compute(s.features, 60, 5);
+  let total = 0;
+  const dense = new Float64Array(60 * 60);
+  for (let i = 0; i < 60; i++) {
+    for (let e = P.rowPtr[i]; e < P.rowPtr[i + 1]; e++) {
+      assert.ok(P.val[e] >= 0 && P.col[e] !== i);
+      dense[i * 60 + P.col[e]] = P.val[e];
+      total += P.val[e];
+    }
+  }
+  assert.ok(Math.abs(total - 1) < 1e-9);
+  for (let i = 0; i < 60; i++) for (let j = 0; j < 60; j++) assert.ok(Math.abs(dense[i * 60 + j] - dense[j * 60 + i]) < 1e-15);
+  // Each point's nearest neighbours carry more affinity than its farthest.
+  const row = Array.from(dense.subarray(0, 60));
+  assert.ok(Math.max(...row) > 10 * Math.min(...row.filter((v) => v > 0)));
+});
+
+test("a new step warm-starts each instance at its free coordinate of the step before", () => {
+  const steps = clusteredSteps(2, 6, 4, 3);
+  const layout = radial();
+  const e = new EvolutionaryEmbedding({ layout, seed: 1 });
+  e.addStep(steps[0]);
+  const before = e.steps[0], g = new Float64Array(2);
+  const next = e.addStep({ ...steps[1], instance: steps[1].instance.slice().reverse(), features: steps[1].features });
+  for (let i = 0; i < next.n; i++) {
+    const j = before.instance.indexOf(next.instance[i]);
+    const a = e.layout.free(before.y[2 * j], before.y[2 * j + 1], g), b = e.layout.free(next.y[2 * i], next.y[2 * i + 1], g);
+    assert.ok(Math.abs(a - b) < 1e-9);
+  }
+  assert.equal(Array.from(before.next), Array.from(before.instance, (id) => next.instance.indexOf(id)));
+});
+
+test("steps must arrive in increasing order", () => {
+  const steps = clusteredSteps(2, 4, 3, 4);
+  const e = new EvolutionaryEmbedding();
+  e.addStep(steps[1]);
+  assert.throws(() => e.addStep(steps[0]), (err: unknown) => err instanceof StepOrderError && err.code === "out-of-order");
+  assert.throws(() => e.addStep(steps[1]), (err: unknown) => err instanceof StepOrderError);
+  assert.is(e.steps.length, 1);
+});
+
+for (const layout of [radial(), rectilinear()]) {
+  test(`batch embedding (${layout.name}): faithful within steps, aligned across them, points in their lanes`, async () => {
+    const result = await embedSteps(asTable(clusteredSteps(6, 12, 10, 5)), { layout, iterations: 500, seed: 1 });
+    const q = result.quality;
+    assert.ok(q.meanTrustworthiness > 0.85, `trustworthiness ${q.meanTrustworthiness}`);
+    assert.ok(q.alignmentRatio < 0.3, `alignment ratio ${q.alignmentRatio}`);
+    const last = q.steps[q.steps.length - 1];
+    assert.ok(last.neighborhoodHit >= last.featureNeighborhoodHit - 0.05, `prompt hit ${last.neighborhoodHit} vs ${last.featureNeighborhoodHit}`);
+    const e = result.embedding, g = new Float64Array(2);
+    for (const s of e.steps) {
+      let dev = 0;
+      for (let i = 0; i < s.n; i++) dev += Math.abs(e.layout.lane(s.y[2 * i], s.y[2 * i + 1], g) - e.layout.laneCenter(s.step));
+      assert.ok(dev / s.n < 0.6 * e.layout.scale, `step ${s.step} strays ${dev / s.n} from its lane`);
+    }
+  });
+}
+
+test("batch embedding: the frame carries layout, native coordinates, guides and quality", async () => {
+  const result = await embedSteps(asTable(clusteredSteps(3, 5, 4, 6)), { layout: radial(), iterations: 50 });
+  const f = readFrameTable(result.frame);
+  assert.is(f.layout, "radial");
+  assert.equal(Object.keys(f.native), ["radius", "angle"]);
+  for (let r = 0; r < f.x.length; r++) {
+    assert.ok(Math.abs(f.native.radius[r] * Math.cos(f.native.angle[r]) - f.x[r]) < 1e-3);
+    assert.ok(Math.abs(f.native.radius[r] * Math.sin(f.native.angle[r]) - f.y[r]) < 1e-3);
+  }
+  assert.is(readGuides(result.frame)!.length, 3);
+  assert.is((f.quality as { steps: unknown[] }).steps.length, 3);
+});
+
+test("batch embedding: reproducible from a seed", async () => {
+  const table = asTable(clusteredSteps(3, 6, 4, 7));
+  const a = readFrameTable((await embedSteps(table, { iterations: 100, seed: 5 })).frame);
+  const b = readFrameTable((await embedSteps(table, { iterations: 100, seed: 5 })).frame);
+  const c = readFrameTable((await embedSteps(table, { iterations: 100, seed: 6, init: "random" })).frame);
+  assert.equal(Array.from(a.x), Array.from(b.x));
+  assert.not.equal(Array.from(a.x), Array.from(c.x));
+});
+
+test("batch embedding: an abort signal stops the optimisation with CancelledError", async () => {
+  const controller = new AbortController();
+  let seen = 0;
+  const run = embedSteps(asTable(clusteredSteps(3, 30, 4, 8)), {
+    iterations: 100000,
+    signal: controller.signal,
+    onProgress: ({ phase, done }) => {
+      if (phase === "optimize") {
+        seen = done;
+        if (done >= 100) controller.abort();
+      }
+    },
+  });
+  try {
+    await run;
+    assert.unreachable();
+  } catch (e) {
+    assert.instance(e, CancelledError);
+  }
+  assert.ok(seen >= 100 && seen < 100000);
+});
+
+test.run();
