@@ -1,5 +1,10 @@
 /** Every benchmark case, in the order `npm run bench` runs them. */
 import type { BenchCase } from "./bench.ts";
 import { embeddingCase } from "./embedding.ts";
+import { encodersCase } from "./encoders.ts";
+import { peersCase, repulsionCase, scaleCase } from "./scale.ts";
+import { arrowIngestCase, onnxDenoiserCase } from "./sources.ts";
+import { streamingCase } from "./streaming.ts";
+import { webgpuCase } from "./webgpu.ts";
 
-export const cases: BenchCase[] = [embeddingCase];
+export const cases: BenchCase[] = [embeddingCase, encodersCase, repulsionCase, peersCase, scaleCase, streamingCase, webgpuCase, onnxDenoiserCase, arrowIngestCase];

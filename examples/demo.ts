@@ -8,11 +8,10 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { tableToIPC } from "apache-arrow";
 import {
+  digitEncoder,
   embedSteps,
   encodeTable,
   mnistTrajectories,
-  pcaEncoder,
-  pixels,
   radial,
   rectilinear,
   renderSvg,
@@ -29,8 +28,8 @@ await mkdir(OUT, { recursive: true });
 log("generating 5 prompts × 20 instances × 20 steps (closed-form MNIST diffusion, DDIM)…");
 const generated = await mnistTrajectories({ instancesPerPrompt: 20, steps: 20, seed: 0 });
 
-log("encoding: pixels of x̂0, then PCA to 50 dimensions per step…");
-const steps = await encodeTable(await encodeTable(generated, pixels()), pcaEncoder({ components: 50 }));
+log("encoding: x̂0 by the shipped digit encoder (its 64-dimensional penultimate layer)…");
+const steps = await encodeTable(generated, await digitEncoder());
 await writeFile(`${OUT}/steps.arrow`, tableToIPC(steps, "file"));
 
 const metrics: Record<string, QualityReport> = {};

@@ -13,6 +13,9 @@ export type ErrorCode =
   | "out-of-order"
   | "invalid-option"
   | "invalid-model"
+  | "gpu-unavailable"
+  | "invalid-format"
+  | "truncated"
   | "cancelled";
 
 export class DiffusionLifeError extends Error {
@@ -67,6 +70,24 @@ export class OptionError extends DiffusionLifeError {
 export class ModelError extends DiffusionLifeError {
   constructor(message: string) {
     super("invalid-model", message);
+  }
+}
+/** Bytes are not in the format they should be (not Arrow IPC, not PNG). */
+export class FormatError extends DiffusionLifeError {
+  constructor(message: string, where: { column?: string; row?: number } = {}) {
+    super("invalid-format", message, where);
+  }
+}
+/** A stream or file ended in the middle of a message; what came before it was delivered. */
+export class TruncatedError extends DiffusionLifeError {
+  constructor(message: string) {
+    super("truncated", message);
+  }
+}
+/** No WebGPU adapter that computes correctly could be had (the reason says why). */
+export class GpuUnavailableError extends DiffusionLifeError {
+  constructor(reason: string) {
+    super("gpu-unavailable", `no usable WebGPU adapter: ${reason}`);
   }
 }
 /** Work was stopped through an AbortSignal or an unsubscribe. */

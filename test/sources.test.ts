@@ -4,9 +4,13 @@ import { CancelledError, OptionError } from "../src/errors.ts";
 import { readStepTable, type StepColumns } from "../src/data/step_table.ts";
 import { random } from "../src/util/random.ts";
 import { loadMnist, MNIST_DIM, mnistSubset, type MnistDigits } from "../src/sources/mnist.ts";
-import { cosineAlphaBar, ddimTimesteps, linearAlphaBar, noiseSchedule } from "../src/sources/schedule.ts";
+import { cosineAlphaBar, ddimTimesteps, linearAlphaBar, noiseSchedule, scaledLinearAlphaBar } from "../src/sources/schedule.ts";
 import { closedFormDenoiser } from "../src/sources/closed_form.ts";
-import { mnistDiffusion, mnistTrajectories } from "../src/sources/mnist_diffusion.ts";
+import { mnistDiffusion, type MnistPrompt, mnistTrajectories } from "../src/sources/mnist_diffusion.ts";
+import { sampleDiffusion } from "../src/sources/sampler.ts";
+import { ddim } from "../src/sources/schedulers/ddim.ts";
+import { ddpm } from "../src/sources/schedulers/ddpm.ts";
+import { euler } from "../src/sources/schedulers/euler.ts";
 
 const D = MNIST_DIM;
 
@@ -148,26 +152,53 @@ function naiveX0(images: Float32Array, labels: Int32Array, dim: number, xt: Floa
   return c.map((v, k) => u[k] + g * (v - u[k]));
 }
 
-test("closedFormDenoiser: matches the textbook posterior mean, with and without guidance", () => {
-  const rng = random(3);
-  const n = 37, dim = 23;
+/** Small random data: n images of dim values, 60% zeros, 3 classes. */
+function smallData(seed: number, n = 37, dim = 23) {
+  const rng = random(seed);
   const images = new Float32Array(n * dim).map(() => (rng.next() < 0.6 ? 0 : rng.next()));
   const labels = new Int32Array(n).map(() => rng.int(3));
+  return { images, labels, dim };
+}
+
+test("closedFormDenoiser: matches the textbook posterior mean", () => {
+  const rng = random(3);
+  const { images, labels, dim } = smallData(3);
   const batch = 7;
   const condition = Int32Array.from({ length: batch }, (_, r) => (r % 4) - 1); // −1, 0, 1, 2, −1, …
-  for (const g of [1, 0, 2.5]) {
-    const den = closedFormDenoiser({ images, labels, dim }, { guidance: g });
-    for (const ab of [0, 0.05, 0.5, 0.95, 0.999]) {
-      const xt = new Float32Array(batch * dim).map(() => rng.normal() * 1.2);
-      const out = new Float32Array(batch * dim);
-      den.predictX0(xt, ab, condition, out);
-      for (let r = 0; r < batch; r++) {
-        const want = naiveX0(images, labels, dim, xt.subarray(r * dim, (r + 1) * dim), ab, condition[r], g);
-        for (let k = 0; k < dim; k++) {
-          assert.ok(Math.abs(out[r * dim + k] - want[k]) < 2e-5, `g=${g} ᾱ=${ab} row ${r} pixel ${k}: ${out[r * dim + k]} vs ${want[k]}`);
-        }
+  const den = closedFormDenoiser({ images, labels, dim });
+  assert.is(den.prediction, "x0");
+  for (const ab of [0, 0.05, 0.5, 0.95, 0.999]) {
+    const xt = new Float32Array(batch * dim).map(() => rng.normal() * 1.2);
+    const out = new Float32Array(batch * dim);
+    den.predict(xt, { t: 0, alphaBar: ab }, condition, out);
+    for (let r = 0; r < batch; r++) {
+      const want = naiveX0(images, labels, dim, xt.subarray(r * dim, (r + 1) * dim), ab, condition[r], 1);
+      for (let k = 0; k < dim; k++) {
+        assert.ok(Math.abs(out[r * dim + k] - want[k]) < 2e-5, `ᾱ=${ab} row ${r} pixel ${k}: ${out[r * dim + k]} vs ${want[k]}`);
       }
     }
+  }
+});
+
+test("sampleDiffusion: classifier-free guidance mixes x̂0 of the class and of all data; noisy is the x_t the model saw", async () => {
+  const data = smallData(8);
+  const { images, labels, dim } = data;
+  const schedule = noiseSchedule("cosine");
+  for (const g of [0, 2.5]) {
+    const prompts = [{ label: "class 1", condition: 1 }, { label: "all", condition: -1 }, { label: "class 2", condition: 2 }];
+    const steps: StepColumns[] = [];
+    for await (const t of sampleDiffusion(closedFormDenoiser(data), { prompts, instancesPerPrompt: 2, steps: 4, guidance: g, seed: 1 })) {
+      steps.push(readStepTable(t));
+    }
+    const levels = ddim().levels(schedule, 4);
+    steps.forEach((cols, s) => {
+      assert.equal(cols.imageShape, [1, 1, dim]);
+      for (let r = 0; r < 6; r++) {
+        const xt = cols.noisy!.subarray(r * dim, (r + 1) * dim);
+        const want = naiveX0(images, labels, dim, xt, levels[s].alphaBar, prompts[cols.prompt[r]].condition, g);
+        for (let k = 0; k < dim; k++) assert.ok(Math.abs(cols.image![r * dim + k] - want[k]) < 1e-4, `g=${g} step ${s} row ${r}`);
+      }
+    });
   }
 });
 
@@ -183,10 +214,10 @@ test("closedFormDenoiser: ᾱ = 1 gives the nearest image of the class, ᾱ = 0 
     xt[dim + k] = 2 * images[4 * dim + k] - 1; // image 4, but asked for class 1
   }
   const out = new Float32Array(2 * dim);
-  den.predictX0(xt, 1, Int32Array.from([0, 1]), out);
+  den.predict(xt, { t: 0, alphaBar: 1 }, Int32Array.from([0, 1]), out);
   for (let k = 0; k < dim; k++) assert.ok(Math.abs(out[k] - (2 * images[4 * dim + k] - 1)) < 1e-6);
   assert.ok(labels[4] === 0);
-  den.predictX0(xt, 0, Int32Array.from([1, -1]), out);
+  den.predict(xt, { t: 999, alphaBar: 0 }, Int32Array.from([1, -1]), out);
   for (let k = 0; k < dim; k++) {
     let cls = 0, all = 0;
     for (let j = 0; j < n; j++) {
@@ -196,8 +227,8 @@ test("closedFormDenoiser: ᾱ = 1 gives the nearest image of the class, ᾱ = 0 
     assert.ok(Math.abs(out[k] - cls / 10) < 1e-6);
     assert.ok(Math.abs(out[dim + k] - all / n) < 1e-6);
   }
-  assert.throws(() => den.predictX0(xt, 0.5, Int32Array.from([0, 7]), out), (e: unknown) => e instanceof OptionError);
-  assert.throws(() => den.predictX0(xt.subarray(1), 0.5, Int32Array.from([0, 1]), out));
+  assert.throws(() => den.predict(xt, { t: 500, alphaBar: 0.5 }, Int32Array.from([0, 7]), out), (e: unknown) => e instanceof OptionError);
+  assert.throws(() => den.predict(xt.subarray(1), { t: 500, alphaBar: 0.5 }, Int32Array.from([0, 1]), out));
 });
 
 // ---- MNIST diffusion -------------------------------------------------------------
@@ -228,8 +259,8 @@ test("mnistDiffusion: a step table per step, stable instances, reproducible from
   const last = rowsOfStep(all, 3)[0];
   assert.ok(rms(all.image!, last, other.image!, last) > 0.01);
   // Stochastic sampling (η = 1) is reproducible too.
-  const s1 = readStepTable(await mnistTrajectories({ ...opts, eta: 1 }));
-  const s2 = readStepTable(await mnistTrajectories({ ...opts, eta: 1 }));
+  const s1 = readStepTable(await mnistTrajectories({ ...opts, scheduler: ddim({ eta: 1 }) }));
+  const s2 = readStepTable(await mnistTrajectories({ ...opts, scheduler: ddim({ eta: 1 }) }));
   assert.equal(s1.image, s2.image);
   assert.not.equal(s1.image, all.image);
 });
@@ -282,6 +313,50 @@ test("mnistDiffusion: guidance > 1 and the linear schedule give valid digits of 
   }
 });
 
+test("schedules: scaled-linear is Stable Diffusion's; Karras sigmas run from σmax to σmin at fractional timesteps", () => {
+  const sl = scaledLinearAlphaBar();
+  assert.ok(Math.abs(sl[0] - (1 - 0.00085)) < 1e-12);
+  let p = 1;
+  for (let i = 0; i < 1000; i++) p *= 1 - (Math.sqrt(0.00085) + ((Math.sqrt(0.012) - Math.sqrt(0.00085)) * i) / 999) ** 2;
+  assert.ok(Math.abs(sl[999] - p) < 1e-12);
+  assert.is(noiseSchedule("scaled-linear").name, "scaled-linear");
+
+  const schedule = noiseSchedule("linear");
+  const sigma = (ab: number) => Math.sqrt((1 - ab) / ab);
+  const levels = euler().levels(schedule, 10);
+  assert.is(levels.length, 11);
+  assert.ok(Math.abs(sigma(levels[0].alphaBar) - sigma(schedule.alphaBar[999])) < 1e-9);
+  assert.ok(Math.abs(sigma(levels[9].alphaBar) - sigma(schedule.alphaBar[0])) < 1e-9);
+  assert.equal(levels[10], { t: -1, alphaBar: 1 });
+  assert.ok(Math.abs(levels[0].t - 999) < 1e-9 && Math.abs(levels[9].t) < 1e-9);
+  for (let i = 1; i < 10; i++) assert.ok(levels[i].alphaBar > levels[i - 1].alphaBar && levels[i].t < levels[i - 1].t);
+  assert.ok(levels.some((l) => l.t !== Math.round(l.t)));
+  // The fractional t interpolates log σ: σ at t between its neighbours' σ.
+  const l = levels[4], lo = Math.floor(l.t);
+  const w = l.t - lo;
+  const logSigma = (1 - w) * Math.log(sigma(schedule.alphaBar[lo])) + w * Math.log(sigma(schedule.alphaBar[lo + 1]));
+  assert.ok(Math.abs(logSigma - Math.log(sigma(l.alphaBar))) < 1e-9);
+  assert.throws(() => ddim({ eta: -1 }), (e: unknown) => e instanceof OptionError);
+  assert.throws(() => euler({ rho: 0 }), (e: unknown) => e instanceof OptionError);
+});
+
+test("every scheduler and schedule reaches the data manifold: the final x̂0 is a training digit of the prompt's class", async () => {
+  const digits = mnistSubset(await loadMnist(), 100);
+  const schedulers = [ddim(), ddim({ eta: 1 }), ddpm(), euler(), euler({ ancestral: true })];
+  for (const scheduler of schedulers) {
+    for (const schedule of ["cosine", "linear", "scaled-linear"] as const) {
+      const opts = { prompts: [2, "any"] as MnistPrompt[], instancesPerPrompt: 2, steps: 12, seed: 5, digitsPerClass: 100, scheduler, schedule };
+      const cols = readStepTable(await mnistTrajectories(opts));
+      for (const r of rowsOfStep(cols, 11)) {
+        const nn = nearest(digits, cols.image!, r);
+        const what = `${scheduler.name}/${schedule} row ${r}`;
+        assert.ok(nn.dist < 0.02, `${what}: final x̂0 is ${nn.dist} (RMS) from the nearest training digit`);
+        if (cols.prompt[r] === 0) assert.is(nn.label, 2, what);
+      }
+    }
+  }
+});
+
 test("mnistDiffusion: an AbortSignal stops it with CancelledError", async () => {
   const before = new AbortController();
   before.abort();
@@ -302,7 +377,7 @@ test("mnistDiffusion: an AbortSignal stops it with CancelledError", async () => 
 test("mnistDiffusion: bad options give OptionError", async () => {
   const bad: object[] = [
     { prompts: [10] }, { prompts: [-1] }, { prompts: [2.5] }, { prompts: ["three"] }, { prompts: [] }, { prompts: [3, 3] },
-    { steps: 0 }, { steps: 1.5 }, { steps: 1001 }, { instancesPerPrompt: 0 }, { eta: -1 }, { guidance: Number.NaN },
+    { steps: 0 }, { steps: 1.5 }, { steps: 1001 }, { instancesPerPrompt: 0 }, { guidance: Number.NaN },
     { guidance: -1 }, { schedule: "quadratic" }, { seed: 0.5 }, { digitsPerClass: 0 },
   ];
   for (const options of bad) {

@@ -1,7 +1,8 @@
 /**
  * Building and reading the Arrow columns the data model uses: Int32,
- * Float32, Dictionary<Utf8> and FixedSizeList<Float32>. Kept in one place so
- * every table the library writes has exactly the same types.
+ * Float32, Dictionary<Utf8> and FixedSizeList<Float32> (and, for the exact
+ * state of a checkpoint, Float64 and List<Int32 | Float64>). Kept in one
+ * place so every table the library writes has exactly the same types.
  */
 import {
   Dictionary,
@@ -9,7 +10,9 @@ import {
   FixedSizeList,
   Float,
   Float32,
+  Float64,
   Int32,
+  List,
   Precision,
   makeData,
   makeVector,
@@ -168,4 +171,52 @@ function checkFinite(values: Float32Array, name: string, dim: number): void {
   for (let i = 0; i < values.length; i++) {
     if (!Number.isFinite(values[i])) throw new NonFiniteError(name, Math.floor(i / Math.max(dim, 1)));
   }
+}
+
+// ---- exact state (checkpoints) ---------------------------------------------
+
+export const float64Column = (values: Float64Array): Vector => makeVector(values);
+
+/** List<Int32> or List<Float64>: row r holds values[offsets[r] .. offsets[r + 1]). */
+export function listColumn(values: Int32Array | Float64Array, offsets: Int32Array): Vector {
+  const child = values instanceof Int32Array
+    ? makeData({ type: new Int32(), length: values.length, nullCount: 0, data: values })
+    : makeData({ type: new Float64(), length: values.length, nullCount: 0, data: values });
+  const type = new List(new Field("item", child.type, false));
+  return makeVector(makeData({ type, length: offsets.length - 1, nullCount: 0, valueOffsets: offsets, child }));
+}
+
+/** A Float64 column, bit for bit. */
+export function readFloat64(table: Table, name: string): Float64Array {
+  const col = column(table, name);
+  if (col.type.typeId !== Type.Float || (col.type as Float).precision !== Precision.DOUBLE) wrongType(name, "Float64", col.type);
+  return Float64Array.from(col.toArray() as Float64Array);
+}
+
+/** A List<Int32> or List<Float64> column as one flat buffer and row offsets. */
+export function readList(table: Table, name: string, item: "int32"): { values: Int32Array; offsets: Int32Array };
+export function readList(table: Table, name: string, item: "float64"): { values: Float64Array; offsets: Int32Array };
+export function readList(table: Table, name: string, item: "int32" | "float64"): { values: Int32Array | Float64Array; offsets: Int32Array } {
+  const col = column(table, name);
+  const want = item === "int32" ? "List<Int32>" : "List<Float64>";
+  const child = col.type.typeId === Type.List ? (col.type as List).valueType : undefined;
+  const fits = item === "int32"
+    ? child?.typeId === Type.Int && (child as Int32).bitWidth === 32
+    : child?.typeId === Type.Float && (child as Float).precision === Precision.DOUBLE;
+  if (!fits) wrongType(name, want, col.type);
+  const offsets = new Int32Array(col.length + 1);
+  let row = 0;
+  for (const chunk of col.data) {
+    const at = chunk.valueOffsets as Int32Array;
+    for (let r = 0; r < chunk.length; r++, row++) offsets[row + 1] = offsets[row] + at[chunk.offset + r + 1] - at[chunk.offset + r];
+  }
+  const values = item === "int32" ? new Int32Array(offsets[col.length]) : new Float64Array(offsets[col.length]);
+  row = 0;
+  for (const chunk of col.data) {
+    const at = chunk.valueOffsets as Int32Array, data = chunk.children[0];
+    const from = data.offset + at[chunk.offset], to = data.offset + at[chunk.offset + chunk.length];
+    values.set((data.values as Int32Array | Float64Array).subarray(from, to), offsets[row]);
+    row += chunk.length;
+  }
+  return { values, offsets };
 }

@@ -9,14 +9,53 @@
  * | x, y          | Float32                 | renderer coordinates of the layout       |
  * | (native two)  | Float32                 | radial: radius, angle; rectilinear: lane, offset |
  *
- * Schema metadata: `diffusion-life.layout` (the layout name) and
- * `diffusion-life.quality` (JSON of the quality report, see src/quality).
+ * Schema metadata: `diffusion-life.layout` (the layout name),
+ * `diffusion-life.quality` (JSON of the quality report, see src/quality) and,
+ * in frames that `evolve` streams, `diffusion-life.update`: JSON of
+ * `FrameUpdate`, e.g.
+ *
+ * ```json
+ * { "update": 3, "steps": [4, 5], "coalesced": 2, "iterations": 300, "totalIterations": 900,
+ *   "ms": 61.2, "latencyMs": 75.0, "pendingRows": 0, "droppedRows": 0, "final": false, "polish": 0 }
+ * ```
+ *
+ * `steps` are the steps embedded by this update; `coalesced` (their count)
+ * is more than 1 when steps arrived faster than the embedder could take them
+ * one by one. The quality report of an update frame covers just those steps;
+ * the final frame's (`final: true`, after the polish pass) covers every step.
  */
 import { Table } from "apache-arrow";
 import { dictionaryColumn, float32Column, int32Column, readDictionary, readFloat32, readInt32 } from "./columns.ts";
 
 export const LAYOUT_KEY = "diffusion-life.layout";
 export const QUALITY_KEY = "diffusion-life.quality";
+export const UPDATE_KEY = "diffusion-life.update";
+
+/** What a streamed frame says about the update that produced it. */
+export interface FrameUpdate {
+  /** 1 for the first update of the stream, then 2, 3, … (the final frame included). */
+  update: number;
+  /** Steps embedded by this update, ascending (none in the final frame). */
+  steps: number[];
+  /** How many steps this update took at once. */
+  coalesced: number;
+  /** Gradient-descent iterations this update ran (over its steps and the polish pass). */
+  iterations: number;
+  /** Iterations since the stream began. */
+  totalIterations: number;
+  /** Milliseconds this update computed. */
+  ms: number;
+  /** Milliseconds from the moment its earliest step was complete to this frame. */
+  latencyMs: number;
+  /** Rows buffered for later updates when this frame was made. */
+  pendingRows: number;
+  /** Rows dropped so far as late (with the "drop" policy). */
+  droppedRows: number;
+  /** The frame emitted on completion, after the polish pass. */
+  final: boolean;
+  /** Iterations of the polish pass (final frame only; 0 otherwise). */
+  polish: number;
+}
 
 export type FrameTable = Table;
 
@@ -32,6 +71,8 @@ export interface FrameColumns {
   layout: string;
   /** Optional JSON-able quality report, stored in the metadata. */
   quality?: unknown;
+  /** Set in frames that `evolve` streams. */
+  update?: FrameUpdate;
 }
 
 export function frameTable(columns: FrameColumns): FrameTable {
@@ -46,6 +87,13 @@ export function frameTable(columns: FrameColumns): FrameTable {
   const table = new Table(vectors as never);
   table.schema.metadata.set(LAYOUT_KEY, columns.layout);
   if (columns.quality !== undefined) table.schema.metadata.set(QUALITY_KEY, JSON.stringify(columns.quality));
+  if (columns.update !== undefined) setUpdate(table, columns.update);
+  return table;
+}
+
+/** Stores what an update did in a frame's metadata; returns the same table. */
+export function setUpdate(table: FrameTable, update: FrameUpdate): FrameTable {
+  table.schema.metadata.set(UPDATE_KEY, JSON.stringify(update));
   return table;
 }
 
@@ -56,6 +104,7 @@ export function readFrameTable(table: FrameTable): FrameColumns {
   const native: Record<string, Float32Array> = {};
   for (const f of table.schema.fields) if (!core.has(f.name)) native[f.name] = readFloat32(table, f.name);
   const quality = table.schema.metadata.get(QUALITY_KEY);
+  const update = table.schema.metadata.get(UPDATE_KEY);
   return {
     instance: readInt32(table, "instance"),
     prompt: codes,
@@ -66,5 +115,6 @@ export function readFrameTable(table: FrameTable): FrameColumns {
     native,
     layout: table.schema.metadata.get(LAYOUT_KEY) ?? "unknown",
     quality: quality ? JSON.parse(quality) : undefined,
+    update: update ? JSON.parse(update) : undefined,
   };
 }

@@ -9,9 +9,13 @@
  * | timestep  | Float32                  | no (scheduler t or sigma)     |
  * | image     | FixedSizeList<Float32>   | image or features             |
  * | features  | FixedSizeList<Float32>   | image or features             |
+ * | noisy     | FixedSizeList<Float32>   | no (x_t the denoiser saw)     |
  *
- * `image` holds C·H·W values (channel-major); the shape is in the schema
- * metadata under `diffusion-life.image-shape` as JSON `[C, H, W]`.
+ * `image` holds C·H·W values (channel-major) of the predicted clean image
+ * x̂0; the shape is in the schema metadata under `diffusion-life.image-shape`
+ * as JSON `[C, H, W]`. `noisy`, when present, is the noisy input x_t of the
+ * same step (variance-preserving, x_t = √ᾱ·x0 + √(1−ᾱ)·ε), with the image's
+ * shape and value scale.
  */
 import { Table } from "apache-arrow";
 import { DimensionError, DuplicateRowError, SchemaError } from "../errors.ts";
@@ -43,6 +47,8 @@ export interface StepColumns {
   /** Row-major C·H·W per row. */
   image?: Float32Array;
   imageShape?: ImageShape;
+  /** x_t, row-major C·H·W per row (the shape of `image`). */
+  noisy?: Float32Array;
   /** Row-major `featureDim` per row. */
   features?: Float32Array;
   featureDim?: number;
@@ -64,6 +70,11 @@ export function stepTable(columns: StepColumns): StepTable {
     const shape = columns.imageShape;
     if (!shape) throw new SchemaError("missing-column", `"image" needs an imageShape [C, H, W]`, { column: "image" });
     vectors.image = vectorColumn(columns.image, shape[0] * shape[1] * shape[2]);
+  }
+  if (columns.noisy) {
+    const shape = columns.imageShape;
+    if (!shape) throw new SchemaError("missing-column", `"noisy" needs an imageShape [C, H, W]`, { column: "noisy" });
+    vectors.noisy = vectorColumn(columns.noisy, shape[0] * shape[1] * shape[2]);
   }
   if (columns.features) vectors.features = vectorColumn(columns.features, columns.featureDim ?? columns.features.length / Math.max(n, 1));
   const table = new Table(vectors as never);
@@ -94,6 +105,12 @@ export function readStepTable(table: StepTable, need: { features?: boolean; imag
     out.imageShape = imageShape(table, dim);
   } else if (need.image) {
     throw new SchemaError("missing-column", `missing column "image"`, { column: "image" });
+  }
+  if (out.imageShape && hasColumn(table, "noisy")) {
+    const { values, dim } = readVectors(table, "noisy");
+    const [c, h, w] = out.imageShape;
+    if (dim !== c * h * w) throw new DimensionError(`"noisy" has ${dim} values per row, "image" has ${c * h * w}`, { column: "noisy" });
+    out.noisy = values;
   }
   if (hasColumn(table, "features")) {
     const { values, dim } = readVectors(table, "features");

@@ -43,10 +43,14 @@ export async function embedSteps(table: StepTable, options: BatchOptions = {}): 
   });
   const t1 = performance.now();
   const iterations = options.iterations ?? 1000;
-  await embedding.optimize(iterations, {
-    signal: options.signal,
-    onProgress: (done, total) => options.onProgress?.({ phase: "optimize", done, total }),
-  });
+  try {
+    await embedding.optimize(iterations, {
+      signal: options.signal,
+      onProgress: (done, total) => options.onProgress?.({ phase: "optimize", done, total }),
+    });
+  } finally {
+    embedding.dispose();
+  }
   const t2 = performance.now();
   const quality = measureQuality(embedding, options.k);
   options.onProgress?.({ phase: "quality", done: 1, total: 1 });

@@ -5,10 +5,11 @@
  * incremental one that warm-starts each newly arrived step.
  */
 import { OptionError, StepOrderError, throwIfAborted } from "../errors.ts";
+import { type Backend, backendKernel } from "../gpu/webgpu_kernel.ts";
 import { pca } from "../linalg/pca.ts";
 import type { Layout } from "../layouts/layout.ts";
 import { radial } from "../layouts/radial.ts";
-import { random, type Random } from "../util/random.ts";
+import { random, type Random, type RandomState, resumeRandom } from "../util/random.ts";
 import { type Affinity, perplexityAffinity } from "./affinities.ts";
 import { type InitMode, initialFree } from "./init.ts";
 import { alignment } from "./losses/alignment.ts";
@@ -23,6 +24,13 @@ export interface EmbeddingOptions {
   affinity?: Affinity;
   /** The objective; default semantic + displacement + alignment. */
   losses?: Loss[];
+  /**
+   * Where the default semantic loss computes its gradient: "cpu" (default),
+   * "webgpu" (any adapter that passes validation, software ones included)
+   * or "auto" (a hardware adapter that passes validation); both fall back
+   * to the CPU. With your own `losses`, give semantic() a webgpuKernel().
+   */
+  backend?: Backend;
   optimizer?: OptimizerOptions;
   /** Early exaggeration of the attraction: factor and number of iterations. */
   exaggeration?: { factor: number; iterations: number };
@@ -65,7 +73,7 @@ export class EvolutionaryEmbedding {
   private readonly exaggeration: { factor: number; iterations: number };
   private readonly pcaComponents: number;
   private readonly init: InitMode;
-  private readonly rng: Random;
+  private rng: Random;
   private readonly seed: number;
   private readonly point = new Float64Array(2);
   private readonly g = new Float64Array(2);
@@ -73,7 +81,8 @@ export class EvolutionaryEmbedding {
   constructor(options: EmbeddingOptions = {}) {
     this.layout = options.layout ?? radial();
     this.affinity = options.affinity ?? perplexityAffinity();
-    this.losses = options.losses ?? [semantic(), displacement(), alignment()];
+    if (options.losses && options.backend) throw new OptionError("backend", "applies to the default losses; with your own, give semantic() a webgpuKernel()");
+    this.losses = options.losses ?? [semantic({ kernel: backendKernel(options.backend ?? "cpu") }), displacement(), alignment()];
     this.optimizer = gradientDescent(options.optimizer);
     this.exaggeration = options.exaggeration ?? { factor: 4, iterations: 100 };
     this.pcaComponents = options.pcaComponents ?? 50;
@@ -106,11 +115,13 @@ export class EvolutionaryEmbedding {
       P: this.affinity.compute(reduced.values, n, reduced.dim),
       y: new Float64Array(2 * n),
     });
-    const start = free ?? initialFree(reduced.values, n, reduced.dim, this.layout, this.init, this.rng);
     const previous = new Map<number, number>();
     if (last) last.instance.forEach((id, i) => previous.set(id, this.layout.free(last.y[2 * i], last.y[2 * i + 1], this.g)));
+    // Initial coordinates are needed only for instances new to the embedding.
+    const known = input.instance.every((id) => previous.has(id));
+    const start = free ?? (known ? undefined : initialFree(reduced.values, n, reduced.dim, this.layout, this.init, this.rng));
     for (let i = 0; i < n; i++) {
-      const f = previous.get(input.instance[i]) ?? start[i];
+      const f = previous.get(input.instance[i]) ?? start![i];
       this.layout.place(input.step, f, 0.1 * this.rng.normal(), this.point);
       state.y[2 * i] = this.point[0];
       state.y[2 * i + 1] = this.point[1];
@@ -130,24 +141,59 @@ export class EvolutionaryEmbedding {
     const [from, to] = options.progress ?? [0, 1];
     const exaggerate = options.exaggerate ?? true;
     const every = options.reportEvery ?? 50;
-    let lastYield = performance.now();
-    for (let it = 0; it < iterations; it++) {
-      if (performance.now() - lastYield > 40) {
-        await new Promise((resolve) => setTimeout(resolve, 0));
-        lastYield = performance.now();
+    const context = (it: number): LossContext => ({
+      steps: this.steps,
+      active,
+      layout: this.layout,
+      progress: from + ((to - from) * it) / iterations,
+      exaggeration: exaggerate && it < this.exaggeration.iterations ? this.exaggeration.factor : 1,
+    });
+    throwIfAborted(options.signal, "embedding");
+    for (const loss of this.losses) await loss.prepare?.(context(0));
+    try {
+      let lastYield = performance.now();
+      for (let it = 0; it < iterations; it++) {
+        if (performance.now() - lastYield > 40) {
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          lastYield = performance.now();
+        }
+        throwIfAborted(options.signal, "embedding");
+        const ctx = context(it);
+        for (const loss of this.losses) {
+          const pending = loss.gradient(ctx);
+          if (pending) await pending;
+        }
+        this.steps.forEach((s, i) => active[i] && this.optimizer.update(s, it));
+        if (options.onProgress && ((it + 1) % every === 0 || it + 1 === iterations)) options.onProgress(it + 1, iterations);
       }
-      throwIfAborted(options.signal, "embedding");
-      const ctx: LossContext = {
-        steps: this.steps,
-        active,
-        layout: this.layout,
-        progress: from + ((to - from) * it) / iterations,
-        exaggeration: exaggerate && it < this.exaggeration.iterations ? this.exaggeration.factor : 1,
-      };
-      for (const loss of this.losses) loss.gradient(ctx);
-      this.steps.forEach((s, i) => active[i] && this.optimizer.update(s, it));
-      if (options.onProgress && ((it + 1) % every === 0 || it + 1 === iterations)) options.onProgress(it + 1, iterations);
+    } finally {
+      for (const loss of this.losses) await loss.finish?.();
     }
+  }
+
+  /** Releases the threads the losses hold; the embedding still works afterwards. */
+  dispose(): void {
+    for (const loss of this.losses) loss.dispose?.();
+  }
+
+  /** The random generator's state, which a checkpoint needs to continue exactly. */
+  randomState(): RandomState {
+    return this.rng.save();
+  }
+
+  /**
+   * Resumes a fresh embedding from a checkpoint: its steps (in order, with
+   * their optimiser state) and its random generator's state, so that it
+   * continues exactly as the embedding that was saved.
+   */
+  restore(steps: readonly StepState[], randomState: RandomState): void {
+    if (this.steps.length > 0) throw new OptionError("restore", "the embedding already has steps");
+    if (steps.length > 0) this.layout = this.layout.fit(steps[0].n);
+    steps.forEach((s, i) => {
+      if (i > 0) linkSteps(steps[i - 1], s);
+      this.steps.push(s);
+    });
+    this.rng = resumeRandom(randomState);
   }
 
   /** Loss values at the end of the schedule, by loss name. */

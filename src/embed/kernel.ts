@@ -1,9 +1,11 @@
 /**
  * Low-dimensional relations (ParaDime's "relations" on the embedding): the
  * kernel that turns 2-D distances of one step's points into Q_t, with the
- * gradient of KL(P_t ‖ Q_t). Each kernel owns its hot loop, specialised for
- * its form, because this loop is where nearly all the time goes.
+ * gradient of KL(P_t ‖ Q_t). The kernel owns its hot loops, specialised for
+ * its form, because this is where nearly all the time goes.
  */
+import { fftRepulsion, type FftRepulsionOptions } from "./fft_repulsion.ts";
+import { barnesHutRepulsion, exactRepulsion, type Repulsion } from "./repulsion.ts";
 import type { SparseMatrix } from "./sparse.ts";
 
 export interface Kernel {
@@ -13,43 +15,65 @@ export interface Kernel {
    * the attraction multiplied by `exaggeration`.
    */
   klGradient(y: Float64Array, P: SparseMatrix, exaggeration: number, weight: number, grad: Float64Array): void;
-  /** KL(P‖Q) for the current points. */
+  /** KL(P‖Q) for the current points (exact). */
   kl(y: Float64Array, P: SparseMatrix): number;
+  /**
+   * The options this kernel is rebuilt from inside a worker thread; a kernel
+   * without one is always computed on the calling thread.
+   */
+  readonly spec?: StudentTOptions;
+  /**
+   * The gradient of several steps at once (the active steps of one
+   * iteration are independent), for kernels that compute them together
+   * (WebGPU); when present, the semantic loss calls it instead of klGradient.
+   */
+  klGradientSteps?(steps: readonly KernelStep[], exaggeration: number, weight: number): Promise<void>;
+  /** Releases what the kernel holds (a GPU device); it still works afterwards. */
+  dispose?(): void;
 }
 
-/** t-SNE's Student-t kernel with one degree of freedom, q ∝ 1/(1 + d²), computed exactly. */
-export function studentT(): Kernel {
-  let repulsion = new Float64Array(0);
+/** One step's part in a batched gradient. */
+export interface KernelStep {
+  readonly y: Float64Array;
+  readonly P: SparseMatrix;
+  readonly grad: Float64Array;
+}
+
+export interface StudentTOptions {
+  /**
+   * How the repulsion is summed: "exact" (O(n²)), "barnes-hut" (O(n log n),
+   * approximate), "fft" (FIt-SNE's interpolation, O(n) plus a grid that grows
+   * with the points' extent), or "auto" (default): exact below `exactBelow`
+   * points, else FFT where its grid is predicted faster than Barnes-Hut.
+   */
+  repulsion?: "exact" | "barnes-hut" | "fft" | "auto";
+  /** Barnes-Hut opening angle (default 0.5). */
+  theta?: number;
+  /** The FFT interpolation's grid (defaults as in fftRepulsion). */
+  fft?: FftRepulsionOptions;
+  /** The point count from which "auto" leaves the exact sum (default 1500; measured crossover). */
+  exactBelow?: number;
+}
+
+/** t-SNE's Student-t kernel with one degree of freedom, q ∝ 1/(1 + d²). */
+export function studentT(options: StudentTOptions = {}): Kernel {
+  const mode = options.repulsion ?? "auto", exactBelow = options.exactBelow ?? 1500;
+  const exact = exactRepulsion(), tree = barnesHutRepulsion(options.theta ?? 0.5), fft = fftRepulsion(options.fft);
+  const pick = (y: Float64Array, n: number): Repulsion => {
+    if (mode !== "auto") return mode === "exact" ? exact : mode === "fft" ? fft : tree;
+    return n < exactBelow ? exact : fft.fasterThanTree(y, n) ? fft : tree;
+  };
+  let rep = new Float64Array(0);
   return {
     name: "student-t",
+    spec: { ...options },
     klGradient(y, P, exaggeration, weight, grad) {
       const n = P.n;
-      if (repulsion.length < 2 * n) repulsion = new Float64Array(2 * n);
-      const rep = repulsion;
-      rep.fill(0, 0, 2 * n);
-      // Repulsion over all pairs, each pair visited once.
-      let z = 0;
-      for (let i = 0; i < n; i++) {
-        const xi = y[2 * i], yi = y[2 * i + 1];
-        let fx = 0, fy = 0;
-        for (let j = i + 1; j < n; j++) {
-          const dx = xi - y[2 * j], dy = yi - y[2 * j + 1];
-          const q = 1 / (1 + dx * dx + dy * dy);
-          z += q;
-          const q2 = q * q;
-          const gx = q2 * dx, gy = q2 * dy;
-          fx += gx;
-          fy += gy;
-          rep[2 * j] -= gx;
-          rep[2 * j + 1] -= gy;
-        }
-        rep[2 * i] += fx;
-        rep[2 * i + 1] += fy;
-      }
-      const invZ = z > 0 ? 1 / (2 * z) : 0;
+      if (rep.length < 2 * n) rep = new Float64Array(2 * n);
+      const z = pick(y, n).compute(y, n, rep);
+      const a = 4 * weight * exaggeration, r = z > 0 ? (4 * weight) / z : 0;
       // Attraction over the sparse P.
       const { rowPtr, col, val } = P;
-      const a = 4 * weight * exaggeration, r = 4 * weight * invZ;
       for (let i = 0; i < n; i++) {
         const xi = y[2 * i], yi = y[2 * i + 1];
         let fx = 0, fy = 0;
@@ -80,7 +104,7 @@ export function studentT(): Kernel {
           if (p <= 0) continue;
           const j = P.col[e];
           const dx = y[2 * i] - y[2 * j], dy = y[2 * i + 1] - y[2 * j + 1];
-          kl += p * Math.log(p / (1 / (1 + dx * dx + dy * dy) / z));
+          kl += p * Math.log((p * z) * (1 + dx * dx + dy * dy));
         }
       }
       return kl;

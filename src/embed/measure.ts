@@ -6,8 +6,9 @@ import { studentT } from "./kernel.ts";
 /**
  * Per-step figures need every step to hold the same instances in the same
  * order; steps are restricted to the instances present in all of them.
+ * Any subset of the steps can be measured (a stream measures just the new ones).
  */
-export function measureQuality(embedding: EvolutionaryEmbedding, k = 10): QualityReport {
+export function measureQuality(embedding: Pick<EvolutionaryEmbedding, "steps" | "layout">, k = 10): QualityReport {
   const { steps, layout } = embedding;
   const sets = steps.map((s) => new Set(s.instance));
   const common = steps.length === 0 ? [] : [...steps[0].instance].filter((id) => sets.every((set) => set.has(id)));

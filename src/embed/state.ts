@@ -27,13 +27,24 @@ export interface StepState {
 
 export function stepState(init: Omit<StepState, "grad" | "gains" | "velocity" | "next">): StepState {
   const m = 2 * init.n;
+  const y = sharedFloat64(m);
+  y.set(init.y);
   return {
     ...init,
-    grad: new Float64Array(m),
+    y,
+    grad: sharedFloat64(m),
     gains: new Float64Array(m).fill(1),
     velocity: new Float64Array(m),
     next: new Int32Array(init.n).fill(-1),
   };
+}
+
+/**
+ * Points and gradients live in shared memory where the runtime has it, so
+ * worker threads can compute the gradients of some steps in place.
+ */
+function sharedFloat64(length: number): Float64Array {
+  return typeof SharedArrayBuffer === "function" ? new Float64Array(new SharedArrayBuffer(8 * length)) : new Float64Array(length);
 }
 
 /** Links `a` to the following step `b` by instance id. */

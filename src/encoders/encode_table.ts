@@ -5,12 +5,20 @@ import { readStepTable, type StepTable } from "../data/step_table.ts";
 import { DimensionError } from "../errors.ts";
 import type { Encoder, EncoderInput } from "./encoder.ts";
 
-export async function encodeTable(table: StepTable, encoder: Encoder): Promise<StepTable> {
+export interface EncodeOptions {
+  signal?: AbortSignal;
+  /** Rows encoded so far, after each batch of an encoder that batches. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export async function encodeTable(table: StepTable, encoder: Encoder, options: EncodeOptions = {}): Promise<StepTable> {
   const cols = readStepTable(table, encoder.input === "image" ? { image: true } : {});
   const useFeatures = encoder.input === "features" && cols.features !== undefined;
+  const count = cols.instance.length;
+  const { signal, onProgress } = options;
   const input: EncoderInput = useFeatures
-    ? { values: cols.features!, dim: cols.featureDim!, count: cols.instance.length, step: cols.step }
-    : { values: cols.image!, dim: cols.image!.length / Math.max(cols.instance.length, 1), count: cols.instance.length, imageShape: cols.imageShape, step: cols.step };
+    ? { values: cols.features!, dim: cols.featureDim!, count, step: cols.step, signal, onProgress }
+    : { values: cols.image!, dim: cols.image!.length / Math.max(count, 1), count, imageShape: cols.imageShape, step: cols.step, signal, onProgress };
   const { features, dim } = await encoder.encode(input);
   if (features.length !== input.count * dim) {
     throw new DimensionError(`encoder "${encoder.name}" returned ${features.length} values for ${input.count} rows of ${dim}`, { column: "features" });

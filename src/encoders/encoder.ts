@@ -13,6 +13,10 @@ export interface EncoderInput {
   imageShape?: ImageShape;
   /** Step of each row, for encoders fitted per step. */
   step: Int32Array;
+  /** Checked between batches; a fired signal ends the work with a CancelledError. */
+  signal?: AbortSignal;
+  /** Called after each batch with the rows encoded so far. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface EncoderOutput {

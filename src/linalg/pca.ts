@@ -10,16 +10,19 @@ export interface PcaResult {
   /** n×components scores, row-major. */
   scores: Float32Array;
   components: number;
-  /** Variance of each component, descending. */
+  /** Variance of each component, descending (second moment about 0 when not centred). */
   variance: Float64Array;
+  /** components×dim, row-major: the unit principal axes, to project other rows onto. */
+  axes: Float32Array;
 }
 
-export function pca(x: ArrayLike<number>, n: number, dim: number, components: number, seed = 0): PcaResult {
+/** `centre: false` finds the axes of the rows as they are, about 0 instead of their mean. */
+export function pca(x: ArrayLike<number>, n: number, dim: number, components: number, seed = 0, options: { centre?: boolean } = {}): PcaResult {
   const k = Math.max(1, Math.min(components, n, dim));
   const l = Math.min(k + 10, n, dim);
   // The data stay uncentred (images are mostly zeros, which the products
   // skip); centring is applied as a rank-one correction to every product.
-  const mean = columnMeans(x, n, dim);
+  const mean = options.centre === false ? new Float64Array(dim) : columnMeans(x, n, dim);
   const rng = random(seed);
   const omega = Float64Array.from({ length: dim * l }, () => rng.normal());
   let q = orthonormalize(centredTimes(x, n, dim, mean, omega, l), n, l);
@@ -47,7 +50,17 @@ export function pca(x: ArrayLike<number>, n: number, dim: number, components: nu
     }
   }
   const variance = Float64Array.from(values.subarray(0, k), (v) => Math.max(v, 0) / Math.max(n - 1, 1));
-  return { scores, components: k, variance };
+  // Axis c = Bᵀ u_c / s_c (a zero singular value leaves a zero axis).
+  const axes = new Float32Array(k * dim);
+  for (let c = 0; c < k; c++) {
+    const inv = values[c] > 1e-20 ? 1 / Math.sqrt(values[c]) : 0;
+    for (let d = 0; d < dim; d++) {
+      let v = 0;
+      for (let a = 0; a < l; a++) v += b[d * l + a] * vectors[a * l + c];
+      axes[c * dim + d] = v * inv;
+    }
+  }
+  return { scores, components: k, variance, axes };
 }
 
 function columnMeans(x: ArrayLike<number>, n: number, dim: number): Float64Array {

@@ -7,9 +7,8 @@
  * j running over the condition's class (all data when unconditional).
  * ‖x_t‖² is the same for every j and cancels in the softmax, so the logits are
  * (√ᾱ·x_t·x⁽ʲ⁾ − ½ᾱ‖x⁽ʲ⁾‖²)/(1−ᾱ): dot products against precomputed norms,
- * with no cancellation of large terms. Classifier-free guidance with scale g:
- * x̂0 = x̂0_uncond + g(x̂0_cond − x̂0_uncond); the unconditional logits include
- * the conditional ones, so one pass over all data serves both.
+ * with no cancellation of large terms. (Classifier-free guidance is the
+ * sampler's: it asks again with condition −1 and mixes.)
  *
  * Speed: with p⁽ʲ⁾ ∈ [0, 1] the image and x⁽ʲ⁾ = 2p⁽ʲ⁾ − 1, x_t·x⁽ʲ⁾ = 2 x_t·p⁽ʲ⁾ − Σx_t,
  * and Σx_t is again the same for every j, so only the non-zero pixels of p⁽ʲ⁾
@@ -18,12 +17,7 @@
  * over them. All sums are float64.
  */
 import { DimensionError, OptionError } from "../errors.ts";
-import type { Denoiser } from "./denoiser.ts";
-
-export interface ClosedFormOptions {
-  /** Classifier-free guidance scale g (default 1: purely conditional). */
-  guidance?: number;
-}
+import type { Denoiser, NoiseLevel } from "./denoiser.ts";
 
 export interface ClosedFormData {
   /** count × dim, values in [0, 1]. */
@@ -41,15 +35,14 @@ const NEGLIGIBLE = 1e-15;
 const HARD_LIMIT = 1e-12;
 
 export interface ClosedFormDenoiser extends Denoiser {
-  readonly guidance: number;
+  readonly prediction: "x0";
   /** The class labels present, ascending. */
   readonly classes: readonly number[];
 }
 
-export function closedFormDenoiser(data: ClosedFormData, options: ClosedFormOptions = {}): ClosedFormDenoiser {
+/** The exact x̂0 predictor of `data`; condition c restricts it to class c, −1 uses all data. */
+export function closedFormDenoiser(data: ClosedFormData): ClosedFormDenoiser {
   const { images, labels, dim } = data;
-  const guidance = options.guidance ?? 1;
-  if (!Number.isFinite(guidance)) throw new OptionError("guidance", `must be a finite number, not ${guidance}`);
   if (!Number.isInteger(dim) || dim < 1) throw new OptionError("dim", `must be a positive integer, not ${dim}`);
   const n = labels.length;
   if (n === 0) throw new OptionError("data", "needs at least one image");
@@ -99,22 +92,21 @@ export function closedFormDenoiser(data: ClosedFormData, options: ClosedFormOpti
   let logits = new Float64Array(0);
   let weights = new Float64Array(0);
 
-  function predictX0(xt: Float32Array, alphaBar: number, condition: Int32Array, out: Float32Array): void {
+  function predict(xt: Float32Array, level: NoiseLevel, condition: Int32Array, out: Float32Array): void {
+    const { alphaBar } = level;
     const batch = condition.length;
     if (xt.length !== batch * dim) throw new DimensionError(`xt holds ${xt.length} values, not ${batch}×${dim}`);
     if (out.length !== batch * dim) throw new DimensionError(`out holds ${out.length} values, not ${batch}×${dim}`);
     if (!(alphaBar >= 0 && alphaBar <= 1)) throw new OptionError("alphaBar", `must lie in [0, 1], not ${alphaBar}`);
 
-    // Rows that need all data (unconditional, or guided) and rows of one class.
+    // Rows by condition: each group runs over its class (all data for −1).
     const groups = new Map<number, number[]>();
-    const mixed = guidance !== 1;
     for (let r = 0; r < batch; r++) {
       const c = condition[r];
       if (c !== -1 && !ranges.has(c)) throw new OptionError("condition", `class ${c} (row ${r}) is not in the data`);
-      const key = c === -1 || mixed ? -1 : c;
-      const rows = groups.get(key);
+      const rows = groups.get(c);
       if (rows) rows.push(r);
-      else groups.set(key, [r]);
+      else groups.set(c, [r]);
     }
     const span = Math.max(...[...groups.keys()].map((key) => (key === -1 ? n : ranges.get(key)![1] - ranges.get(key)![0])));
     if (logits.length < BLOCK * span) {
@@ -139,21 +131,8 @@ export function closedFormDenoiser(data: ClosedFormData, options: ClosedFormOpti
         blockLogits(lo, hi, m, sa, halfAb, inv);
         for (let b = 0; b < BLOCK; b++) {
           const w = weights.subarray(b * m, (b + 1) * m);
-          if (b >= used) {
-            w.fill(0);
-            continue;
-          }
-          const l = logits.subarray(b * m, (b + 1) * m);
-          const c = condition[rows[b0 + b]];
-          w.fill(0);
-          if (key === -1 && c !== -1 && guidance !== 0) {
-            // Guided: (1 − g)·softmax over all data + g·softmax over the class.
-            if (guidance !== 1) addSoftmax(l, 0, m, hard, 1 - guidance, w);
-            const [cs, ce] = ranges.get(c)!;
-            addSoftmax(l, cs, ce, hard, guidance, w);
-          } else {
-            addSoftmax(l, 0, m, hard, 1, w);
-          }
+          if (b < used) softmax(logits.subarray(b * m, (b + 1) * m), hard, w);
+          else w.fill(0);
         }
         blockSum(lo, m);
         for (let b = 0; b < used; b++) {
@@ -208,27 +187,28 @@ export function closedFormDenoiser(data: ClosedFormData, options: ClosedFormOpti
     wsum[0] = s0, wsum[1] = s1, wsum[2] = s2, wsum[3] = s3;
   }
 
-  return { predictX0, dim, guidance, classes };
+  return { predict, prediction: "x0", dim, classes };
 }
 
 /**
- * out[j] += scale · softmax(l[from..to))_j for j in [from, to), log-sum-exp
- * stabilised; in hard mode (ᾱ = 1) all of `scale` goes to the (first) largest logit.
+ * out = softmax(l), log-sum-exp stabilised; in hard mode (ᾱ = 1) all weight
+ * goes to the (first) largest logit.
  */
-function addSoftmax(l: Float64Array, from: number, to: number, hard: boolean, scale: number, out: Float64Array): void {
-  let max = -Infinity, arg = from;
-  for (let j = from; j < to; j++) {
+function softmax(l: Float64Array, hard: boolean, out: Float64Array): void {
+  let max = -Infinity, arg = 0;
+  for (let j = 0; j < l.length; j++) {
     if (l[j] > max) {
       max = l[j];
       arg = j;
     }
   }
   if (hard) {
-    out[arg] += scale;
+    out.fill(0);
+    out[arg] = 1;
     return;
   }
   let sum = 0;
-  for (let j = from; j < to; j++) sum += Math.exp(l[j] - max);
-  const f = scale / sum;
-  for (let j = from; j < to; j++) out[j] += Math.exp(l[j] - max) * f;
+  for (let j = 0; j < l.length; j++) sum += Math.exp(l[j] - max);
+  const f = 1 / sum;
+  for (let j = 0; j < l.length; j++) out[j] = Math.exp(l[j] - max) * f;
 }

@@ -8,16 +8,23 @@
 import { OptionError } from "../errors.ts";
 
 export interface NoiseSchedule {
-  /** "cosine", "linear", or a name of the caller's choosing. */
+  /** "cosine", "linear", "scaled-linear", or a name of the caller's choosing. */
   readonly name: string;
   /** ᾱ_t for t = 0..T−1, decreasing, in (0, 1]. */
   readonly alphaBar: Float64Array;
 }
 
-export type ScheduleName = "cosine" | "linear";
+export type ScheduleName = "cosine" | "linear" | "scaled-linear";
+export const SCHEDULE_NAMES: readonly ScheduleName[] = ["cosine", "linear", "scaled-linear"];
 
 function checkT(T: number): void {
   if (!Number.isInteger(T) || T < 1) throw new OptionError("T", `must be a positive integer, not ${T}`);
+}
+
+function checkBetas(betaStart: number, betaEnd: number): void {
+  for (const [name, b] of [["betaStart", betaStart], ["betaEnd", betaEnd]] as const) {
+    if (!(b > 0 && b < 1)) throw new OptionError(name, `must lie in (0, 1), not ${b}`);
+  }
 }
 
 function cumprod(betas: Float64Array): Float64Array {
@@ -43,11 +50,22 @@ export function cosineAlphaBar(T = 1000, s = 0.008): Float64Array {
 /** The linear schedule of DDPM: β evenly spaced from betaStart to betaEnd. */
 export function linearAlphaBar(T = 1000, betaStart = 1e-4, betaEnd = 0.02): Float64Array {
   checkT(T);
-  for (const [name, b] of [["betaStart", betaStart], ["betaEnd", betaEnd]] as const) {
-    if (!(b > 0 && b < 1)) throw new OptionError(name, `must lie in (0, 1), not ${b}`);
-  }
+  checkBetas(betaStart, betaEnd);
   const betas = new Float64Array(T);
   for (let t = 0; t < T; t++) betas[t] = T === 1 ? betaStart : betaStart + ((betaEnd - betaStart) * t) / (T - 1);
+  return cumprod(betas);
+}
+
+/**
+ * The "scaled linear" schedule of Stable Diffusion: √β evenly spaced from
+ * √betaStart to √betaEnd.
+ */
+export function scaledLinearAlphaBar(T = 1000, betaStart = 0.00085, betaEnd = 0.012): Float64Array {
+  checkT(T);
+  checkBetas(betaStart, betaEnd);
+  const a = Math.sqrt(betaStart), b = Math.sqrt(betaEnd);
+  const betas = new Float64Array(T);
+  for (let t = 0; t < T; t++) betas[t] = (T === 1 ? a : a + ((b - a) * t) / (T - 1)) ** 2;
   return cumprod(betas);
 }
 
@@ -55,7 +73,8 @@ export function linearAlphaBar(T = 1000, betaStart = 1e-4, betaEnd = 0.02): Floa
 export function noiseSchedule(name: ScheduleName = "cosine", T = 1000): NoiseSchedule {
   if (name === "cosine") return { name, alphaBar: cosineAlphaBar(T) };
   if (name === "linear") return { name, alphaBar: linearAlphaBar(T) };
-  throw new OptionError("schedule", `must be "cosine" or "linear", not ${JSON.stringify(name)}`);
+  if (name === "scaled-linear") return { name, alphaBar: scaledLinearAlphaBar(T) };
+  throw new OptionError("schedule", `must be one of ${SCHEDULE_NAMES.map((n) => JSON.stringify(n)).join(", ")}, not ${JSON.stringify(name)}`);
 }
 
 /**

@@ -9,7 +9,12 @@ export interface Random {
   normal(): number;
   /** Integer in [0, n). */
   int(n: number): number;
+  /** The generator's state, from which `resumeRandom` continues the same sequence (for checkpoints). */
+  save(): RandomState;
 }
+
+/** xoshiro128**'s four words and the spare normal deviate (NaN when none). */
+export type RandomState = readonly [a: number, b: number, c: number, d: number, spare: number];
 
 function splitmix32(seed: number): () => number {
   let s = seed >>> 0;
@@ -24,8 +29,13 @@ function splitmix32(seed: number): () => number {
 
 export function random(seed = 0): Random {
   const init = splitmix32(seed);
-  let a = init(), b = init(), c = init(), d = init();
-  let spare: number | undefined;
+  return resumeRandom([init(), init(), init(), init(), NaN]);
+}
+
+/** The generator in the state `save()` returned. */
+export function resumeRandom(state: RandomState): Random {
+  let [a, b, c, d] = state;
+  let spare: number | undefined = Number.isNaN(state[4]) ? undefined : state[4];
   const nextU32 = (): number => {
     const result = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 0;
     const t = b << 9;
@@ -41,6 +51,7 @@ export function random(seed = 0): Random {
   return {
     next,
     int: (n) => Math.floor(next() * n),
+    save: () => [a, b, c, d, spare ?? NaN],
     normal() {
       if (spare !== undefined) {
         const s = spare;

@@ -19,10 +19,16 @@ export interface LossContext {
 
 export interface Loss {
   readonly name: string;
-  /** Adds weight · ∂L/∂y to `grad` of every active step. */
-  gradient(ctx: LossContext): void;
+  /** Adds weight · ∂L/∂y to `grad` of every active step (asynchronously when it returns a promise). */
+  gradient(ctx: LossContext): void | Promise<void>;
   /** The loss value, for reports. */
   value(ctx: LossContext): number;
+  /** Called before a run of iterations over `ctx`'s active steps (e.g. to start threads). */
+  prepare?(ctx: LossContext): Promise<void>;
+  /** Called after the run, also when it was cancelled or failed. */
+  finish?(): Promise<void>;
+  /** Releases what the loss holds (threads); it still works afterwards. */
+  dispose?(): void;
 }
 
 /** A weight that is constant or follows the optimisation's progress. */

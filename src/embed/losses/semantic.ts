@@ -1,22 +1,55 @@
 /**
  * Semantic loss: t-SNE's KL(P_t ‖ Q_t) within each step, which groups
- * semantically similar instances of that step.
+ * semantically similar instances of that step. Steps are independent here,
+ * so large problems spread them over worker threads.
  */
 import { type Kernel, studentT } from "../kernel.ts";
+import { KlPool } from "../parallel/kl_pool.ts";
+import { hardwareThreads } from "../parallel/threads.ts";
 import { type Loss, type Weight, weightAt } from "./loss.ts";
 
 export interface SemanticOptions {
   kernel?: Kernel;
   weight?: Weight;
+  /**
+   * Threads for the gradient: "auto" (default) uses every hardware thread
+   * once an iteration holds enough work (≥ `parallelFrom` point pairs) to
+   * pay for the synchronisation; 1 stays on the calling thread.
+   */
+  threads?: number | "auto";
+  parallelFrom?: number;
 }
 
 export function semantic(options: SemanticOptions = {}): Loss {
   const kernel = options.kernel ?? studentT();
   const weight = options.weight ?? 1;
+  const parallelFrom = options.parallelFrom ?? 500_000;
+  let pool: KlPool | undefined;
+  let inRun = false;
   return {
     name: "semantic",
+    async prepare(ctx) {
+      const active = ctx.steps.filter((_, i) => ctx.active[i]);
+      const pairs = active.reduce((sum, s) => sum + (s.n * s.n) / 2, 0);
+      const threads = options.threads === "auto" || options.threads === undefined ? await hardwareThreads() : options.threads;
+      inRun = threads > 1 && pairs >= parallelFrom && kernel.spec !== undefined && typeof SharedArrayBuffer === "function";
+      if (!inRun) return;
+      pool ??= new KlPool(threads - 1, kernel);
+      await pool.begin(active);
+    },
+    async finish() {
+      if (inRun) await pool?.end();
+      inRun = false;
+    },
+    dispose() {
+      pool?.dispose();
+      pool = undefined;
+      kernel.dispose?.();
+    },
     gradient(ctx) {
       const w = weightAt(weight, ctx.progress);
+      if (kernel.klGradientSteps) return kernel.klGradientSteps(ctx.steps.filter((_, i) => ctx.active[i]), ctx.exaggeration, w);
+      if (inRun) return pool!.gradient(ctx.exaggeration, w);
       ctx.steps.forEach((s, i) => {
         if (ctx.active[i]) kernel.klGradient(s.y, s.P, ctx.exaggeration, w, s.grad);
       });

@@ -1,0 +1,113 @@
+/**
+ * Streaming (issue 3). Per-step update latency of the incremental embedder
+ * for 100, 1000 and 5000 instances (target at 1000: p50 ≤ 50 ms on a 2-core
+ * machine), on synthetic 50-dimensional features so that generation is not
+ * measured; and, on one MNIST diffusion (10 steps × 1000 instances), the
+ * incremental result with and without its polish pass against the batch
+ * result (`embedSteps`, 1000 iterations).
+ */
+import {
+  embedSteps,
+  encodeTable,
+  IncrementalEmbedder,
+  measureQuality,
+  mnistTrajectories,
+  pcaEncoder,
+  perplexityAffinity,
+  pixels,
+  random,
+  readStepTable,
+  type StepTable,
+  stepTable,
+} from "../mod.ts";
+import { type BenchCase, percentile, round, timed } from "./bench.ts";
+
+const DIM = 50;
+
+/**
+ * Synthetic trajectories shaped like a diffusion: every instance starts as
+ * noise and drifts towards one of 10 class centres, with its own offset, so
+ * that clusters appear over the steps.
+ */
+function syntheticSteps(n: number, steps: number, seed = 0): StepTable[] {
+  const rng = random(seed);
+  const centres = Array.from({ length: 10 }, () => Float32Array.from({ length: DIM }, () => 4 * rng.normal()));
+  const offset = Float32Array.from({ length: n * DIM }, () => rng.normal());
+  const x = Float32Array.from({ length: n * DIM }, () => 3 * rng.normal());
+  return Array.from({ length: steps }, (_, t) => {
+    const a = (t + 1) / steps;
+    for (let k = 0; k < x.length; k++) {
+      const i = Math.floor(k / DIM), target = centres[i % 10][k % DIM] + offset[k];
+      x[k] = (1 - a) * x[k] + a * target + 0.2 * rng.normal();
+    }
+    return stepTable({
+      instance: Int32Array.from({ length: n }, (_, i) => i),
+      prompt: Int32Array.from({ length: n }, (_, i) => i % 10),
+      prompts: Array.from({ length: 10 }, (_, c) => `class ${c}`),
+      step: new Int32Array(n).fill(t),
+      features: x.slice(),
+      featureDim: DIM,
+    });
+  });
+}
+
+export const streamingCase: BenchCase = {
+  name: "streaming",
+  async *run() {
+    const iterations = 50;
+    for (const [n, steps] of [[100, 20], [1000, 12], [5000, 4]]) {
+      const tables = syntheticSteps(n, steps);
+      // Each step is complete on arrival (`instances`), so one update embeds exactly one step.
+      const embedder = new IncrementalEmbedder({ iterations, instances: n, quality: false, seed: 0 });
+      const update: number[] = [], quality: number[] = [], affinity: number[] = [];
+      for (const table of tables) {
+        embedder.push(table);
+        const [, ms] = await timed(() => embedder.update());
+        update.push(ms);
+        // The figures a frame carries for its new step (`quality: true`), timed apart.
+        const added = embedder.embedding.steps.slice(-1);
+        quality.push((await timed(() => measureQuality({ steps: added, layout: embedder.embedding.layout })))[1]);
+        const cols = readStepTable(table, { features: true });
+        affinity.push((await timed(() => perplexityAffinity().compute(cols.features!, n, DIM)))[1]);
+      }
+      embedder.dispose();
+      // The first step has no previous one to start from; the figures are of the warm-started ones.
+      const warm = (xs: number[]) => xs.slice(1);
+      yield {
+        what: "latency",
+        instances: n,
+        steps,
+        dim: DIM,
+        iterationsPerStep: iterations,
+        p50Ms: round(percentile(warm(update), 50), 1),
+        p95Ms: round(percentile(warm(update), 95), 1),
+        firstStepMs: round(update[0], 1),
+        affinitiesP50Ms: round(percentile(warm(affinity), 50), 1),
+        qualityP50Ms: round(percentile(warm(quality), 50), 1),
+        p50WithQualityMs: round(percentile(warm(update.map((u, i) => u + quality[i])), 50), 1),
+        ...(n === 1000 ? { targetP50Ms: 50 } : {}),
+      };
+    }
+
+    // Quality: incremental (per-step updates, then the polish pass) against batch, on the same MNIST steps.
+    const generated = await mnistTrajectories({ prompts: ["any", 0, 1, 3, 7], instancesPerPrompt: 200, steps: 10, seed: 0, digitsPerClass: 300 });
+    const table = await encodeTable(await encodeTable(generated, pixels()), pcaEncoder({ components: 50 }));
+    const batch = await embedSteps(table, { iterations: 1000, seed: 0 });
+    const embedder = new IncrementalEmbedder({ iterations, seed: 0, quality: false });
+    // All steps at once: the update embeds them one after another, as if they had arrived one by one.
+    embedder.push(table);
+    const [, streamMs] = await timed(() => embedder.update());
+    const unpolished = measureQuality(embedder.embedding);
+    const [, finishMs] = await timed(() => embedder.finish());
+    const polished = measureQuality(embedder.embedding);
+    const figures = (q: typeof polished) => ({ meanTrustworthiness: round(q.meanTrustworthiness), alignmentRatio: round(q.alignmentRatio) });
+    yield {
+      what: "incremental vs batch",
+      data: "MNIST diffusion, 10 steps × 1000 instances, PCA 50",
+      batch: { ...figures(batch.quality), iterations: 1000, ms: round(batch.timings.affinities + batch.timings.optimize, 0) },
+      incremental: { ...figures(unpolished), iterationsPerStep: iterations, ms: round(streamMs, 0) },
+      polished: { ...figures(polished), polishIterations: 200, ms: round(streamMs + finishMs, 0) },
+      trustworthinessGap: { unpolished: round(batch.quality.meanTrustworthiness - unpolished.meanTrustworthiness), polished: round(batch.quality.meanTrustworthiness - polished.meanTrustworthiness) },
+    };
+  },
+};

@@ -1,0 +1,118 @@
+/**
+ * `diffusion-life embed`: a step table (Arrow IPC file or stream, or stdin)
+ * to frame tables and pictures, one set per layout: `<out>/<layout>.arrow`
+ * and `<layout>.svg` (and `.png` with --png) for radial and rectilinear;
+ * for the lineage tree `tree-nodes.arrow`, `tree-links.arrow`, `tree.svg`
+ * and `tree-branches.json` (the branch points, also summarised on stdout).
+ */
+import { embedSteps } from "../embed/batch.ts";
+import { writeOutput, writeTable } from "../io/files.ts";
+import { pngAssets } from "../io/png_assets.ts";
+import { type BranchPoint, lineageTree } from "../layouts/lineage.ts";
+import { radial } from "../layouts/radial.ts";
+import { rectilinear } from "../layouts/rectilinear.ts";
+import { renderLineageSvg } from "../render/lineage_svg.ts";
+import { svgToPng } from "../render/png.ts";
+import { renderSvg } from "../render/svg.ts";
+import { loadRecording } from "../sources/recording.ts";
+import { type Command, type Flags, type ParsedArgs, UsageError } from "./args.ts";
+import { applyEncoders, chooseEncoders, ENCODER_FLAGS } from "./encoding.ts";
+import { progressBar } from "./progress.ts";
+
+export const LAYOUTS = ["radial", "rectilinear", "tree"] as const;
+export type LayoutName = (typeof LAYOUTS)[number];
+
+export const LAYOUT_FLAGS: Flags = {
+  layout: { type: "string", short: "l", value: "<names>", help: "radial, rectilinear or tree; several comma-separated (default radial)" },
+  threshold: { type: "string", value: "<h>", help: "tree: cut height in units of the last step's median distance (default 1.5)" },
+  "tree-shape": { type: "string", value: "<shape>", help: "tree: radial (default) or rectilinear" },
+};
+
+/** The layouts the flags name, in order, without repeats. */
+export function chosenLayouts(args: ParsedArgs): LayoutName[] {
+  const names = (args.string("layout") ?? "radial").split(",").map((s) => s.trim());
+  for (const name of names) {
+    if (!(LAYOUTS as readonly string[]).includes(name)) throw new UsageError(`--layout must be radial, rectilinear or tree, not "${name}"`);
+  }
+  return [...new Set(names as LayoutName[])];
+}
+
+/** One line per branch point: "step 4: digit 0 (20) → 11 digit 0 | 9 digit 0, any digit". */
+export function describeBranch(b: BranchPoint): string {
+  return `step ${b.step}: ${b.prompts.join(", ")} → ${b.branches.map((x) => `${x.size} ${x.prompts.join(", ")}`).join(" | ")}`;
+}
+
+export const embed: Command = {
+  name: "embed",
+  summary: "Embed a step table (a file, or - for stdin) and write frame tables and pictures for each layout.",
+  positionals: "<steps.arrow | ->",
+  flags: {
+    out: { type: "string", short: "o", value: "<dir>", help: "folder for the results (default out)" },
+    ...LAYOUT_FLAGS,
+    ...ENCODER_FLAGS,
+    iterations: { type: "string", value: "<n>", help: "gradient-descent iterations (default 1000)" },
+    seed: { type: "string", value: "<n>", help: "seed of the embedding (default 0)" },
+    png: { type: "boolean", help: "also write PNG pictures" },
+    scale: { type: "string", value: "<k>", help: "PNG pixels per SVG pixel (default 2)" },
+    width: { type: "string", value: "<px>", help: "width of the pictures (default 900)" },
+  },
+  async run(args, io) {
+    if (args.positionals.length !== 1) throw new UsageError("embed takes one step table: a file, or - for stdin");
+    const layouts = chosenLayouts(args);
+    const out = args.string("out") ?? "out";
+    const iterations = args.integer("iterations", 1000, 1);
+    const seed = args.integer("seed", 0);
+    const width = args.number("width", 900, 1);
+    const scale = args.number("scale", 2, 0.01);
+    const threshold = args.number("threshold", 1.5, 0);
+    const shape = args.choice("tree-shape", ["radial", "rectilinear"] as const, "radial");
+    const { signal } = io;
+    const [input] = args.positionals;
+
+    const steps = await loadRecording(input === "-" ? io.stdin() : input, { signal });
+    const encoders = await chooseEncoders(args);
+    const encodeBar = progressBar("encoding", io, args);
+    const encoded = await applyEncoders(steps, encoders, { signal, onProgress: (d, t) => encodeBar.update(d, t) });
+    encodeBar.finish();
+
+    const written: string[] = [];
+    const picture = async (name: string, svg: string) => {
+      await writeOutput(`${out}/${name}.svg`, svg);
+      written.push(`${out}/${name}.svg`);
+      if (args.flag("png")) {
+        await writeOutput(`${out}/${name}.png`, await svgToPng(svg, await pngAssets(), { scale }));
+        written.push(`${out}/${name}.png`);
+      }
+    };
+    for (const name of layouts) {
+      if (name === "tree") {
+        const tree = lineageTree(encoded, { threshold, shape, seed });
+        await writeTable(`${out}/tree-nodes.arrow`, tree.nodes);
+        await writeTable(`${out}/tree-links.arrow`, tree.links);
+        await writeOutput(`${out}/tree-branches.json`, JSON.stringify(tree.branchPoints, null, 2) + "\n");
+        written.push(`${out}/tree-nodes.arrow`, `${out}/tree-links.arrow`, `${out}/tree-branches.json`);
+        await picture("tree", renderLineageSvg(tree, { width }));
+        await io.stdout(`tree: ${tree.nodes.numRows} nodes, ${tree.branchPoints.length} branch points\n`);
+        for (const b of tree.branchPoints) await io.stdout(`  ${describeBranch(b)}\n`);
+        continue;
+      }
+      const bar = progressBar(`embedding (${name})`, io, args);
+      const result = await embedSteps(encoded, {
+        layout: name === "radial" ? radial() : rectilinear(),
+        iterations,
+        seed,
+        signal,
+        onProgress: ({ phase, done, total }) => phase === "optimize" && bar.update(done, total),
+      });
+      bar.finish();
+      await writeTable(`${out}/${name}.arrow`, result.frame);
+      written.push(`${out}/${name}.arrow`);
+      await picture(name, renderSvg(result.frame, { width }));
+      const q = result.quality;
+      await io.stdout(
+        `${name}: trustworthiness ${q.meanTrustworthiness.toFixed(3)}, alignment ratio ${q.alignmentRatio.toFixed(3)}\n`,
+      );
+    }
+    await io.stdout(`wrote ${written.join(", ")}\n`);
+  },
+};

@@ -1,0 +1,92 @@
+/**
+ * `diffusion-life watch`: the live viewer on the default generator (no
+ * argument), a recorded step table (a file, replayed step by step) or an
+ * Arrow IPC stream on stdin (`-`, e.g. from `diffusion-life generate -o -`).
+ * A file is replayed one step at a time, --interval ms apart.
+ * Serves on 127.0.0.1 unless --host says otherwise, and keeps serving after
+ * the generation ends until Ctrl-C (or stops then, with --once).
+ */
+import { type Observable, tap } from "rxjs";
+import { tablesPerStep } from "../data/per_step.ts";
+import type { StepTable } from "../data/step_table.ts";
+import { startViewer } from "../io/viewer.ts";
+import { readRecording } from "../sources/recording.ts";
+import { fromAsync } from "../stream/from_async.ts";
+import { liveMnistDiffusion } from "../stream/live.ts";
+import { runLive } from "../viewer/live.ts";
+import { ViewerSession } from "../viewer/session.ts";
+import { type Command, UsageError } from "./args.ts";
+import { chooseEncoders, ENCODER_FLAGS } from "./encoding.ts";
+import { GENERATOR_FLAGS, generatorOptions } from "./generate.ts";
+import { progressBar } from "./progress.ts";
+
+export const watch: Command = {
+  name: "watch",
+  summary: "Serve the live viewer while the default generator runs (or a recording is replayed, or stdin streams in).",
+  positionals: "[<steps.arrow> | -]",
+  flags: {
+    host: { type: "string", value: "<host>", help: "interface to listen on (default 127.0.0.1: this machine only)" },
+    port: { type: "string", short: "p", value: "<port>", help: "port (default 8080; 0 picks a free one)" },
+    ...GENERATOR_FLAGS,
+    ...ENCODER_FLAGS,
+    iterations: { type: "string", value: "<n>", help: "embedding iterations per new step (default 50)" },
+    threshold: { type: "string", value: "<h>", help: "lineage tree cut height (default 1.5)" },
+    interval: { type: "string", value: "<ms>", help: "pause between the steps of a replayed file (default 200)" },
+    once: { type: "boolean", help: "stop serving when the generation is done" },
+  },
+  async run(args, io) {
+    if (args.positionals.length > 1) throw new UsageError("watch takes at most one step table: a file, or - for stdin");
+    const [input] = args.positionals;
+    const port = args.integer("port", 8080, 0, 65535);
+    const host = args.string("host") ?? "127.0.0.1";
+    const iterations = args.integer("iterations", 50, 1);
+    const threshold = args.number("threshold", 1.5, 0);
+    const interval = args.number("interval", 200, 0);
+    const seed = args.integer("seed", 0);
+    const { signal } = io;
+
+    let source: Observable<StepTable>;
+    let total = 0;
+    if (input === undefined) {
+      const options = generatorOptions(args);
+      total = options.steps ?? 20;
+      source = liveMnistDiffusion(options);
+    } else {
+      source = fromAsync(async function* (stop) {
+        for await (const table of readRecording(input === "-" ? io.stdin() : input, { signal: stop })) {
+          if (input === "-") yield table; // live: as it comes
+          else {
+            // A replay: one step at a time, paced.
+            for (const step of tablesPerStep(table)) {
+              yield step;
+              if (interval > 0) await new Promise((resolve) => setTimeout(resolve, interval));
+            }
+          }
+        }
+      });
+    }
+    const encoders = await chooseEncoders(args);
+    const session = new ViewerSession();
+    const server = await startViewer(session, { host, port });
+    await io.stdout(`viewer: ${server.url} (Ctrl-C to stop)\n`);
+    const bar = progressBar("steps", io, args);
+    let received = 0;
+    try {
+      await runLive(source.pipe(tap(() => ++received && total > 0 && bar.update(received, total))), session, {
+        encoders,
+        iterations,
+        threshold,
+        seed,
+        signal,
+      });
+      bar.finish();
+      await io.stdout(`done: ${received} step table${received === 1 ? "" : "s"} embedded${args.flag("once") ? "" : "; still serving (Ctrl-C to stop)"}\n`);
+      if (!args.flag("once")) await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+    } catch (error) {
+      // Ctrl-C is how a viewer is stopped: not an error.
+      if (!signal.aborted) throw error;
+    } finally {
+      await server.close();
+    }
+  },
+};

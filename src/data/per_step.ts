@@ -1,0 +1,37 @@
+/**
+ * A step table cut into one step table per step (steps ascending, rows in
+ * their order), every column kept: what a replay feeds a live pipeline one
+ * step at a time when a recording holds several steps per record batch.
+ */
+import { readStepTable, type StepColumns, type StepTable, stepTable } from "./step_table.ts";
+
+export function tablesPerStep(table: StepTable): StepTable[] {
+  const cols = readStepTable(table);
+  const rows = new Map<number, number[]>();
+  cols.step.forEach((s, r) => (rows.get(s) ?? rows.set(s, []).get(s)!).push(r));
+  if (rows.size <= 1) return [table];
+  const n = Math.max(cols.instance.length, 1);
+  const pick = <A extends Int32Array | Float32Array>(values: A | undefined, picked: number[]): A | undefined => {
+    if (!values) return undefined;
+    const width = values.length / n;
+    const out = new (values.constructor as new (length: number) => A)(picked.length * width);
+    picked.forEach((r, i) => out.set(values.subarray(r * width, (r + 1) * width), i * width));
+    return out;
+  };
+  return [...rows.keys()].sort((a, b) => a - b).map((step) => {
+    const picked = rows.get(step)!;
+    const part: StepColumns = {
+      instance: pick(cols.instance, picked)!,
+      prompt: pick(cols.prompt, picked)!,
+      prompts: cols.prompts,
+      step: pick(cols.step, picked)!,
+      timestep: pick(cols.timestep, picked),
+      image: pick(cols.image, picked),
+      imageShape: cols.imageShape,
+      noisy: pick(cols.noisy, picked),
+      features: pick(cols.features, picked),
+      featureDim: cols.featureDim,
+    };
+    return stepTable(part);
+  });
+}

@@ -1,0 +1,389 @@
+/**
+ * The incremental embedder: steps arrive one at a time during a generation,
+ * and each is embedded as soon as it is complete. For step t it computes
+ * P_t, starts each instance's new point from its own point at step t − 1
+ * (lane t; see EvolutionaryEmbedding.addStep), optimises the new step (and
+ * an optional window of recent steps) for a bounded number of iterations
+ * against the fixed earlier ones, and makes a frame. At the end of the
+ * stream an optional polish pass optimises all steps together.
+ *
+ * Rows and steps (the policy):
+ * - A table may hold several steps, or part of a step (rows of any
+ *   instances); rows of a step that is not yet embedded are buffered and
+ *   merge, whichever table they came in.
+ * - A step is *complete*, and embedded by the next update, once a row of a
+ *   later step has arrived, once it holds `instances` rows (when that option
+ *   is set), or once the stream has ended (`end()`). Steps are embedded in
+ *   ascending order.
+ * - A row for a step that is already embedded (or lower than one) is *late*:
+ *   `late: "error"` (default) rejects its table with StepOrderError;
+ *   `late: "drop"` drops the row and counts it (`droppedRows` in the frames).
+ * - A row whose (instance, step) is already buffered rejects its table with
+ *   DuplicateRowError (as does a duplicate within one table).
+ * - Every step's features have the dimension of the first (DimensionError).
+ * A rejected table changes nothing: validation runs before anything is kept.
+ *
+ * Backpressure: an update takes every step complete when it starts (several
+ * steps, when they arrived faster than the embedder could take them one by
+ * one: they are *coalesced* into one frame). Frames never queue: the buffer
+ * holds only rows that arrived since the running update started, and each
+ * frame reports how many steps it coalesced. Steps are embedded one after
+ * another inside an update, so the result does not depend on how arrivals
+ * were coalesced: it is reproducible from the seed.
+ */
+import type { FrameTable, FrameUpdate } from "../data/frame_table.ts";
+import { setUpdate } from "../data/frame_table.ts";
+import { readStepTable, type StepTable } from "../data/step_table.ts";
+import { CancelledError, DimensionError, DuplicateRowError, OptionError, StepOrderError, throwIfAborted } from "../errors.ts";
+import { readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
+import { type EmbeddingOptions, EvolutionaryEmbedding, type StepInput } from "./embedding.ts";
+import { toFrame } from "./frame.ts";
+import { measureQuality } from "./measure.ts";
+import type { StepState } from "./state.ts";
+
+export interface IncrementalOptions extends EmbeddingOptions {
+  /** Iterations for each new step (default 50). */
+  iterations?: number;
+  /** Recent embedded steps optimised along with each new one (default 0). */
+  window?: number;
+  /** Iterations of the final pass over all steps (default 200; 0: none). */
+  polish?: number;
+  /** Rows for a step already embedded: "error" (StepOrderError, default) or "drop". */
+  late?: "error" | "drop";
+  /** Rows that make a step complete without waiting for a later step (default: none). */
+  instances?: number;
+  /** Quality figures in each update frame, of its new steps only (default true); the final frame always has them. */
+  quality?: boolean;
+  /** k of the neighbourhood quality figures (default 10). */
+  k?: number;
+}
+
+/** The options a checkpoint keeps (functions, such as a custom loss, cannot be saved). */
+export type SavedOptions = Pick<
+  IncrementalOptions,
+  "iterations" | "window" | "polish" | "late" | "instances" | "quality" | "k" | "optimizer" | "exaggeration" | "pcaComponents" | "init" | "seed"
+>;
+
+/** What the embedder holds and has done, for progress displays and tests. */
+export interface IncrementalStats {
+  embeddedSteps: number;
+  pendingSteps: number;
+  pendingRows: number;
+  /** The most rows and steps the buffer ever held. */
+  peakPendingRows: number;
+  peakPendingSteps: number;
+  updates: number;
+  totalIterations: number;
+  droppedRows: number;
+}
+
+/** Rows of one step not yet embedded. */
+interface Pending {
+  chunks: { instance: Int32Array; prompt: Int32Array; features: Float32Array }[];
+  ids: Set<number>;
+  /** When the step became complete (performance.now()), or NaN. */
+  completeAt: number;
+}
+
+/** Counters a checkpoint carries so a restored embedder continues exactly. */
+export interface Counters {
+  updates: number;
+  totalIterations: number;
+  droppedRows: number;
+  /** The highest step any accepted row had (−1: none yet). */
+  maxStep: number;
+  ended: boolean;
+  dim: number;
+}
+
+/**
+ * Early exaggeration for the first half of a new step's iterations: with so
+ * few iterations it is what lets clusters that split at this step separate.
+ */
+const EXAGGERATION_SHARE = 0.5;
+
+export class IncrementalEmbedder {
+  readonly embedding: EvolutionaryEmbedding;
+  private readonly options: Required<Pick<IncrementalOptions, "iterations" | "window" | "polish" | "late" | "quality" | "k">> & { instances?: number };
+  private readonly saved: SavedOptions;
+  private readonly pending = new Map<number, Pending>();
+  private counters: Counters = { updates: 0, totalIterations: 0, droppedRows: 0, maxStep: -1, ended: false, dim: -1 };
+  private peak = { rows: 0, steps: 0 };
+  private disposed = false;
+
+  constructor(options: IncrementalOptions = {}) {
+    const iterations = options.iterations ?? 50;
+    const integer = (name: string, v: number | undefined, min: number) => {
+      if (v !== undefined && !(Number.isInteger(v) && v >= min)) throw new OptionError(name, `must be an integer ≥ ${min}, not ${v}`);
+    };
+    integer("iterations", iterations, 1);
+    integer("window", options.window, 0);
+    integer("polish", options.polish, 0);
+    integer("instances", options.instances, 1);
+    integer("k", options.k, 1);
+    if (options.late !== undefined && options.late !== "error" && options.late !== "drop") {
+      throw new OptionError("late", `must be "error" or "drop", not ${JSON.stringify(options.late)}`);
+    }
+    const exaggeration = options.exaggeration ?? { factor: 4, iterations: Math.round(EXAGGERATION_SHARE * iterations) };
+    this.embedding = new EvolutionaryEmbedding({ ...options, exaggeration });
+    this.options = {
+      iterations,
+      window: options.window ?? 0,
+      polish: options.polish ?? 200,
+      late: options.late ?? "error",
+      quality: options.quality ?? true,
+      k: options.k ?? 10,
+      instances: options.instances,
+    };
+    const { optimizer, pcaComponents, init, seed } = options;
+    this.saved = { ...this.options, optimizer, exaggeration, pcaComponents, init, seed };
+  }
+
+  /**
+   * Buffers a step table's rows (validated; see the policy above). Throws a
+   * typed error, keeping nothing of the table, when a row is a duplicate or
+   * late (with `late: "error"`), or the table is malformed.
+   */
+  push(table: StepTable): void {
+    this.checkOpen();
+    const cols = readStepTable(table, { features: true });
+    const n = cols.instance.length, dim = cols.featureDim!;
+    if (n === 0) return;
+    if (this.counters.dim >= 0 && dim !== this.counters.dim) {
+      throw new DimensionError(`features have ${dim} values per row; earlier steps had ${this.counters.dim}`, { column: "features" });
+    }
+    const last = this.embedding.steps[this.embedding.steps.length - 1]?.step ?? -Infinity;
+    const keep: number[] = [];
+    for (let r = 0; r < n; r++) {
+      const step = cols.step[r];
+      if (step <= last) {
+        if (this.options.late === "error") {
+          throw new StepOrderError(`row ${r} is for step ${step}, but step ${last} is already embedded`, { row: r });
+        }
+        continue;
+      }
+      if (this.pending.get(step)?.ids.has(cols.instance[r])) throw new DuplicateRowError(cols.instance[r], step, r);
+      keep.push(r);
+    }
+    // Validated: from here on nothing throws.
+    this.counters.dim = dim;
+    this.counters.droppedRows += n - keep.length;
+    const code = cols.prompts.map((label) => {
+      const i = this.embedding.prompts.indexOf(label);
+      return i >= 0 ? i : this.embedding.prompts.push(label) - 1;
+    });
+    const byStep = new Map<number, number[]>();
+    for (const r of keep) (byStep.get(cols.step[r]) ?? byStep.set(cols.step[r], []).get(cols.step[r])!).push(r);
+    for (const [step, rows] of byStep) {
+      const features = new Float32Array(rows.length * dim);
+      rows.forEach((r, i) => features.set(cols.features!.subarray(r * dim, (r + 1) * dim), i * dim));
+      this.buffer(step, {
+        instance: Int32Array.from(rows, (r) => cols.instance[r]),
+        prompt: Int32Array.from(rows, (r) => code[cols.prompt[r]]),
+        features,
+      });
+      this.counters.maxStep = Math.max(this.counters.maxStep, step);
+    }
+    this.markComplete();
+  }
+
+  /** Marks the end of the stream: every buffered step is complete. */
+  end(): void {
+    this.counters.ended = true;
+    this.markComplete();
+  }
+
+  /** Whether a step is complete and waiting for `update`. */
+  get ready(): boolean {
+    for (const p of this.pending.values()) if (!Number.isNaN(p.completeAt)) return true;
+    return false;
+  }
+
+  /**
+   * Embeds the steps complete now, each warm-started from the previous one
+   * and optimised for `iterations`, and returns the frame (undefined when no
+   * step is complete). The signal stops it within one batch of iterations.
+   */
+  async update(signal?: AbortSignal): Promise<FrameTable | undefined> {
+    this.checkOpen();
+    let upTo = -Infinity, since = Infinity;
+    for (const [step, p] of this.pending) {
+      if (Number.isNaN(p.completeAt)) continue;
+      upTo = Math.max(upTo, step);
+      since = Math.min(since, p.completeAt);
+    }
+    if (upTo === -Infinity) return undefined;
+    const started = performance.now();
+    const added: StepState[] = [];
+    let iterations = 0;
+    // Steps up to `upTo` that arrive meanwhile (filling gaps) are taken too, in order.
+    for (let step = this.nextPending(upTo); step !== undefined; step = this.nextPending(upTo)) {
+      throwIfAborted(signal, "incremental embedding");
+      added.push(this.embedding.addStep(this.take(step)));
+      const first = this.embedding.steps.length - 1 - this.options.window;
+      await this.embedding.optimize(this.options.iterations, { active: (_, i) => i >= first, signal });
+      iterations += this.options.iterations;
+    }
+    throwIfAborted(signal, "incremental embedding");
+    this.counters.updates++;
+    this.counters.totalIterations += iterations;
+    const quality = this.options.quality ? measureQuality({ steps: added, layout: this.embedding.layout }, this.options.k) : undefined;
+    return this.frame(quality, { steps: added.map((s) => s.step), iterations, started, since, final: false, polish: 0 });
+  }
+
+  /**
+   * The end of the stream: embeds whatever is still buffered (without a
+   * frame of its own), runs the polish pass over all steps and returns the
+   * final frame, with the quality figures of every step. An embedder left
+   * unfinished should be disposed, which releases its threads.
+   */
+  async finish(signal?: AbortSignal): Promise<FrameTable> {
+    this.end();
+    while (this.ready) await this.update(signal);
+    const started = performance.now();
+    const polish = this.embedding.steps.length > 0 ? this.options.polish : 0;
+    // All steps together, through the σ schedule again; the clusters are formed, so no exaggeration.
+    if (polish > 0) await this.embedding.optimize(polish, { signal, exaggerate: false });
+    throwIfAborted(signal, "incremental embedding");
+    // The stream is over: release the losses' threads (the embedding keeps working should more come).
+    this.embedding.dispose();
+    this.counters.updates++;
+    this.counters.totalIterations += polish;
+    const quality = measureQuality(this.embedding, this.options.k);
+    return this.frame(quality, { steps: [], iterations: polish, started, since: started, final: true, polish });
+  }
+
+  get stats(): IncrementalStats {
+    const { rows, steps } = this.pendingSize();
+    return {
+      embeddedSteps: this.embedding.steps.length,
+      pendingSteps: steps,
+      pendingRows: rows,
+      peakPendingRows: this.peak.rows,
+      peakPendingSteps: this.peak.steps,
+      updates: this.counters.updates,
+      totalIterations: this.counters.totalIterations,
+      droppedRows: this.counters.droppedRows,
+    };
+  }
+
+  /**
+   * The embedder's whole state as an Arrow IPC file: every embedded step
+   * (features, affinities, points, gains, velocities), the buffered rows,
+   * the random generator, the counters and the options that can be saved.
+   * Take it between updates.
+   */
+  checkpoint(): Uint8Array {
+    this.checkOpen();
+    return writeCheckpoint({
+      steps: this.embedding.steps,
+      pending: [...this.pending.keys()].sort((a, b) => a - b).map((step) => this.assemble(step)),
+      prompts: this.embedding.prompts,
+      random: this.embedding.randomState(),
+      counters: this.counters,
+      options: this.saved,
+      layout: this.embedding.layout.name,
+    });
+  }
+
+  /**
+   * An embedder that continues exactly where the checkpointed one stopped.
+   * The saved options apply unless `options` overrides them; a custom layout,
+   * affinity or loss must be passed again (the layout's name is checked).
+   */
+  static restore(bytes: Uint8Array, options: IncrementalOptions = {}): IncrementalEmbedder {
+    const c = readCheckpoint(bytes);
+    const embedder = new IncrementalEmbedder({ ...c.options, ...options });
+    if (embedder.embedding.layout.name !== c.layout) {
+      throw new OptionError("layout", `the checkpoint was made with the ${c.layout} layout, not ${embedder.embedding.layout.name}`);
+    }
+    embedder.embedding.prompts.push(...c.prompts);
+    embedder.embedding.restore(c.steps, c.random);
+    embedder.counters = { ...c.counters };
+    for (const p of c.pending) embedder.buffer(p.step, p);
+    embedder.markComplete();
+    return embedder;
+  }
+
+  /** Stops and frees everything the embedder holds; later calls throw CancelledError. */
+  dispose(): void {
+    this.disposed = true;
+    this.pending.clear();
+    this.embedding.steps.length = 0;
+    this.embedding.dispose();
+  }
+
+  private checkOpen(): void {
+    if (this.disposed) throw new CancelledError("incremental embedding");
+  }
+
+  private buffer(step: number, chunk: Pending["chunks"][number]): void {
+    const p = this.pending.get(step) ?? this.pending.set(step, { chunks: [], ids: new Set(), completeAt: NaN }).get(step)!;
+    p.chunks.push(chunk);
+    chunk.instance.forEach((id) => p.ids.add(id));
+    const { rows, steps } = this.pendingSize();
+    this.peak = { rows: Math.max(this.peak.rows, rows), steps: Math.max(this.peak.steps, steps) };
+  }
+
+  private markComplete(): void {
+    const now = performance.now(), { maxStep, ended } = this.counters, { instances } = this.options;
+    for (const [step, p] of this.pending) {
+      if (Number.isNaN(p.completeAt) && (ended || step < maxStep || (instances !== undefined && p.ids.size >= instances))) p.completeAt = now;
+    }
+  }
+
+  private nextPending(upTo: number): number | undefined {
+    let next: number | undefined;
+    for (const step of this.pending.keys()) if (step <= upTo && (next === undefined || step < next)) next = step;
+    return next;
+  }
+
+  /** A buffered step's rows as one step input, sorted by instance (as splitSteps does). */
+  private assemble(step: number): StepInput {
+    const { chunks } = this.pending.get(step)!;
+    const dim = this.counters.dim;
+    const rows = chunks.flatMap((c, k) => Array.from(c.instance, (id, i) => [id, k, i] as const)).sort((a, b) => a[0] - b[0]);
+    const features = new Float32Array(rows.length * dim);
+    rows.forEach(([, k, i], r) => features.set(chunks[k].features.subarray(i * dim, (i + 1) * dim), r * dim));
+    return {
+      step,
+      instance: Int32Array.from(rows, ([id]) => id),
+      prompt: Int32Array.from(rows, ([, k, i]) => chunks[k].prompt[i]),
+      features,
+      dim,
+    };
+  }
+
+  private take(step: number): StepInput {
+    const input = this.assemble(step);
+    this.pending.delete(step);
+    return input;
+  }
+
+  private pendingSize(): { rows: number; steps: number } {
+    let rows = 0;
+    for (const p of this.pending.values()) rows += p.ids.size;
+    return { rows, steps: this.pending.size };
+  }
+
+  private frame(
+    quality: unknown,
+    u: { steps: number[]; iterations: number; started: number; since: number; final: boolean; polish: number },
+  ): FrameTable {
+    const now = performance.now();
+    const update: FrameUpdate = {
+      update: this.counters.updates,
+      steps: u.steps,
+      coalesced: u.steps.length,
+      iterations: u.iterations,
+      totalIterations: this.counters.totalIterations,
+      ms: now - u.started,
+      latencyMs: now - u.since,
+      pendingRows: this.pendingSize().rows,
+      droppedRows: this.counters.droppedRows,
+      final: u.final,
+      polish: u.polish,
+    };
+    return setUpdate(toFrame(this.embedding, quality), update);
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Worker side of the parallel semantic gradient: holds the affinities of
+ * the steps it was given and, while a run lasts, computes the KL gradient of
+ * its assigned steps in place (points and gradients are shared memory)
+ * every time the main thread bumps the iteration counter.
+ */
+import { studentT, type StudentTOptions } from "../kernel.ts";
+import type { SparseMatrix } from "../sparse.ts";
+import type { KlRun, KlStep, KlWorkerMessage } from "./messages.ts";
+
+interface Held {
+  y: Float64Array;
+  grad: Float64Array;
+  P: SparseMatrix;
+}
+
+const steps = new Map<number, Held>();
+const scope = globalThis as unknown as { postMessage?: (m: unknown) => void; addEventListener?: (t: string, f: (e: { data: unknown }) => void) => void };
+const port = await nodeParentPort();
+const post = (m: unknown) => (port ? port.postMessage(m) : scope.postMessage!(m));
+const listen = (f: (m: KlWorkerMessage) => void) =>
+  port ? port.on("message", f) : scope.addEventListener!("message", (e) => f(e.data as KlWorkerMessage));
+
+listen((m) => {
+  if (m.type === "step") hold(m);
+  else run(m);
+});
+
+function hold(m: KlStep): void {
+  steps.set(m.id, { y: m.y, grad: m.grad, P: { n: m.n, rowPtr: m.rowPtr, col: m.col, val: m.val } });
+}
+
+function run({ ids, ctrl, params, slot, kernel: options }: KlRun): void {
+  const kernel = studentT(options as StudentTOptions);
+  const mine = ids.map((id) => steps.get(id)!);
+  let seen = 0;
+  for (;;) {
+    Atomics.wait(ctrl, 0, seen);
+    const seq = Atomics.load(ctrl, 0);
+    if (seq < 0) break;
+    seen = seq;
+    try {
+      for (const s of mine) kernel.klGradient(s.y, s.P, params[0], params[1], s.grad);
+      Atomics.store(ctrl, 1 + slot, seq);
+    } catch (error) {
+      Atomics.store(ctrl, 1 + slot, -1);
+      post({ type: "error", message: String((error as Error)?.stack ?? error) });
+    }
+    Atomics.notify(ctrl, 1 + slot);
+  }
+  post({ type: "idle" });
+}
+
+/** The parent port of a node:worker_threads worker, or undefined in a web Worker. */
+async function nodeParentPort() {
+  try {
+    return (await import("node:worker_threads")).parentPort ?? undefined;
+  } catch {
+    return undefined;
+  }
+}

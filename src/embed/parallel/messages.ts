@@ -1,0 +1,28 @@
+/** Messages between the main thread and the KL-gradient workers. */
+export interface KlStep {
+  type: "step";
+  id: number;
+  n: number;
+  /** Shared-memory views of the step's points and gradient. */
+  y: Float64Array;
+  grad: Float64Array;
+  rowPtr: Int32Array;
+  col: Int32Array;
+  val: Float64Array;
+}
+
+/** Enter the iteration loop for the given steps until ctrl[0] goes negative. */
+export interface KlRun {
+  type: "run";
+  ids: number[];
+  /** [iteration counter, done counter of each worker slot…] */
+  ctrl: Int32Array;
+  /** [exaggeration, weight] of the current iteration. */
+  params: Float64Array;
+  slot: number;
+  kernel: unknown;
+}
+
+export type KlWorkerMessage = KlStep | KlRun;
+
+export type KlReply = { type: "idle" } | { type: "error"; message: string };

@@ -1,0 +1,57 @@
+/**
+ * Worker threads behind one small interface: node:worker_threads in Node,
+ * Deno and Bun (all three implement it; in Node the worker first registers
+ * tsx when the entry is TypeScript), web Workers elsewhere (browsers).
+ */
+export interface Thread {
+  post(message: unknown): void;
+  onMessage(listener: (data: unknown) => void): void;
+  onError(listener: (error: unknown) => void): void;
+  terminate(): void;
+}
+
+interface Runtime {
+  process?: { versions?: { node?: string } };
+  Deno?: unknown;
+  Bun?: unknown;
+  Worker?: new (url: URL, options: { type: "module" }) => {
+    postMessage(message: unknown): void;
+    addEventListener(type: string, listener: (event: { data?: unknown; error?: unknown; message?: string }) => void): void;
+    terminate(): void;
+  };
+}
+
+export async function spawnThread(entry: URL): Promise<Thread> {
+  const g = globalThis as Runtime;
+  if (g.process?.versions?.node === undefined && g.Worker) {
+    const w = new g.Worker(entry, { type: "module" });
+    return {
+      post: (m) => w.postMessage(m),
+      onMessage: (f) => w.addEventListener("message", (e) => f(e.data)),
+      onError: (f) => w.addEventListener("error", (e) => f(e.error ?? e.message ?? e)),
+      terminate: () => w.terminate(),
+    };
+  }
+  const { Worker } = await import("node:worker_threads");
+  const plainNode = g.Deno === undefined && g.Bun === undefined;
+  const w = plainNode ? new Worker(new URL("./node_boot.mjs", import.meta.url), { workerData: { entry: entry.href } }) : new Worker(entry);
+  w.unref?.(); // an idle pool must not keep the process alive
+  return {
+    post: (m) => w.postMessage(m),
+    onMessage: (f) => w.on("message", f),
+    onError: (f) => w.on("error", f),
+    terminate: () => void w.terminate(),
+  };
+}
+
+/** Hardware threads available to this process. */
+export async function hardwareThreads(): Promise<number> {
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  if (nav?.hardwareConcurrency) return nav.hardwareConcurrency;
+  try {
+    const os = await import("node:os");
+    return os.availableParallelism?.() ?? os.cpus().length;
+  } catch {
+    return 1;
+  }
+}

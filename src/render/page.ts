@@ -1,0 +1,357 @@
+/**
+ * The page every SVG picture of the library shares, and its XML text
+ * helpers: a title band on top, the prompt legend top right (in columns when
+ * it is long), the plot in the rest. The box around the data (points and lane
+ * guides) is fitted into the plot area with equal aspect and centred; **data y
+ * points up**. Numbers are rounded to two decimals.
+ *
+ * `renderSvg` (frame tables) and `renderLineageSvg` (the lineage tree) draw
+ * their own marks between `openSvg` and `closeSvg`.
+ */
+import { Type, type Table } from "apache-arrow";
+import { OptionError } from "../errors.ts";
+import type { Guide } from "./guides.ts";
+
+/** Options every picture takes. */
+export interface PageOptions {
+  /** Width of the picture in px (default 900). */
+  width?: number;
+  /** Height in px; by default derived from the data's aspect ratio. */
+  height?: number;
+  /** Title text; "" for none. Default: a summary of what is drawn. */
+  title?: string;
+  /** Draw the lane guides when the table has them (default true). */
+  showGuides?: boolean;
+  /** Draw the prompt legend (default true). */
+  showLegend?: boolean;
+  /** Prompt colours (CSS colours); default Tableau10 (Tableau20 above ten prompts). */
+  palette?: readonly string[];
+  /** Background colour (default "#fff"); "none" for transparent. */
+  background?: string;
+  /** Space around everything, in px (default 16). */
+  margin?: number;
+}
+
+const FONT = "Helvetica, Arial, sans-serif";
+const TITLE_SIZE = 16;
+const TITLE_BAND = 32;
+const LEGEND_SIZE = 12;
+const LEGEND_ROW = 18;
+const LEGEND_SWATCH = 10;
+const LEGEND_GAP = 16;
+const LEGEND_MAX_CHARS = 40;
+const GUIDE_LABEL_SIZE = 10;
+const CHAR_WIDTH = 0.6; // rough average glyph width, in em
+
+// ---- text and numbers -----------------------------------------------------
+
+/** Characters XML 1.0 does not allow at all (escaping does not help). */
+// deno-lint-ignore no-control-regex
+const INVALID_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** Escapes text for XML content and attribute values; drops characters XML forbids. */
+export function escapeXml(text: string): string {
+  return text.replace(INVALID_XML, "\uFFFD").replace(/[&<>"']/g, (c) =>
+    c === "&" ? "&amp;" : c === "<" ? "&lt;" : c === ">" ? "&gt;" : c === '"' ? "&quot;" : "&#39;"
+  );
+}
+
+/** A number rounded to two decimals, shortest form ("12.5", "-3", "0"). */
+export const num = (v: number): string => String(Math.round(v * 100) / 100 || 0);
+
+function truncate(label: string, max: number): string {
+  const chars = Array.from(label);
+  return chars.length <= max ? label : chars.slice(0, Math.max(1, max - 1)).join("") + "…";
+}
+
+// ---- options ----------------------------------------------------------------
+
+/** Throws OptionError unless `v` is undefined or a finite number > 0 (≥ 0 with allowZero). */
+export function checkPositive(name: string, v: number | undefined, allowZero = false): void {
+  if (v === undefined) return;
+  if (typeof v !== "number" || !Number.isFinite(v) || v < 0 || (!allowZero && v === 0)) {
+    throw new OptionError(name, `must be a finite number ${allowZero ? ">= 0" : "> 0"}, got ${v}`);
+  }
+}
+
+export function checkPageOptions(o: PageOptions): void {
+  checkPositive("width", o.width);
+  checkPositive("height", o.height);
+  checkPositive("margin", o.margin, true);
+  if (o.palette !== undefined && (o.palette.length === 0 || o.palette.some((c) => typeof c !== "string" || c === ""))) {
+    throw new OptionError("palette", "must be a non-empty list of colour strings");
+  }
+}
+
+// ---- prompts ----------------------------------------------------------------
+
+/**
+ * Prompt labels in dictionary order (the first batches' dictionaries, then
+ * any further labels in order of appearance), each row's index into them, and
+ * which of them occur. `codes`/`labels` are what readDictionary gave.
+ */
+export function promptsInDictionaryOrder(
+  table: Table,
+  codes: Int32Array,
+  labels: readonly string[],
+): { prompt: Int32Array; prompts: string[]; used: boolean[] } {
+  const prompts: string[] = [];
+  const rank = new Map<string, number>();
+  const add = (label: string) => {
+    if (!rank.has(label)) {
+      rank.set(label, prompts.length);
+      prompts.push(label);
+    }
+  };
+  const col = table.getChild("prompt");
+  if (col && col.type.typeId === Type.Dictionary) {
+    for (const chunk of col.data) {
+      if (!chunk.dictionary) continue;
+      for (const v of chunk.dictionary) if (v !== null && v !== undefined) add(String(v));
+    }
+  }
+  labels.forEach(add); // readDictionary's labels are exactly those that occur
+  const remap = labels.map((l) => rank.get(l)!);
+  const used = prompts.map(() => false);
+  for (const r of remap) used[r] = true;
+  return { prompt: codes.map((c) => remap[c]), prompts, used };
+}
+
+// ---- the page ---------------------------------------------------------------
+
+export interface Box {
+  x0: number;
+  x1: number;
+  y0: number;
+  y1: number;
+}
+
+/** The box around the points and the guides (−1..1 when there is nothing). */
+export function dataBox(x: ArrayLike<number>, y: ArrayLike<number>, guides: readonly Guide[]): Box {
+  const b: Box = { x0: Infinity, x1: -Infinity, y0: Infinity, y1: -Infinity };
+  const add = (px: number, py: number) => {
+    if (px < b.x0) b.x0 = px;
+    if (px > b.x1) b.x1 = px;
+    if (py < b.y0) b.y0 = py;
+    if (py > b.y1) b.y1 = py;
+  };
+  for (let i = 0; i < x.length; i++) add(x[i], y[i]);
+  for (const g of guides) {
+    if (g.shape === "circle") {
+      add(g.cx - g.r, g.cy - g.r);
+      add(g.cx + g.r, g.cy + g.r);
+    } else {
+      add(g.x1, g.y1);
+      add(g.x2, g.y2);
+    }
+  }
+  if (b.x0 > b.x1) return { x0: -1, x1: 1, y0: -1, y1: 1 }; // nothing to draw
+  return b;
+}
+
+export interface PageSpec {
+  options: PageOptions;
+  title: string;
+  box: Box;
+  /** Every prompt label, in colour order. */
+  prompts: readonly string[];
+  /** Indices into `prompts` the legend lists (none when it is hidden). */
+  legendPrompts: readonly number[];
+  /** Whether guides (and so their labels) are drawn. */
+  hasGuides: boolean;
+  /** Radius of the largest mark for a plot `plotW` px wide. */
+  markRadius: (plotW: number) => number;
+}
+
+/** Where everything goes: the data-to-pixel maps and the legend's grid. */
+export interface Page {
+  width: number;
+  height: number;
+  /** Pixels per data unit. */
+  scale: number;
+  /** The largest mark's radius, in px. */
+  radius: number;
+  X: (v: number) => number;
+  Y: (v: number) => number;
+  /** Centre of the plot area, in px. */
+  cx: number;
+  cy: number;
+  spec: PageSpec;
+  legend: { x: number; y: number; colW: number; rowsPerCol: number; shown: number; labels: string[] };
+}
+
+export function layoutPage(spec: PageSpec): Page {
+  const { options, title, box, legendPrompts } = spec;
+  const W = options.width ?? 900;
+  const m = options.margin ?? 16;
+  const titleH = title ? TITLE_BAND : 0;
+  const spanX = box.x1 - box.x0, spanY = box.y1 - box.y0;
+  const aspect = spanX > 0 && spanY > 0 ? Math.min(4, Math.max(0.25, spanY / spanX)) : 1;
+
+  const legendCount = legendPrompts.length;
+  const maxLegendChars = Math.max(4, Math.floor((0.35 * W - LEGEND_SWATCH - 6 - LEGEND_GAP) / (LEGEND_SIZE * CHAR_WIDTH)));
+  const labels = spec.prompts.map((p) => truncate(p, Math.min(LEGEND_MAX_CHARS, maxLegendChars)));
+  const longest = legendPrompts.reduce((a, k) => Math.max(a, Array.from(labels[k]).length), 0);
+  const colW = LEGEND_SWATCH + 6 + Math.ceil(longest * LEGEND_SIZE * CHAR_WIDTH) + 12;
+  // Guide labels sit just above their ring or column, clear of the points on it.
+  const labelRoom = (radius: number) => spec.hasGuides ? GUIDE_LABEL_SIZE + radius + 3 : 0;
+
+  let cols = 1, legendW = 0, plotW = 0, plotH = 0, H = 0, r = 0, pad = 0, rowsFit = 1;
+  for (;;) {
+    legendW = legendCount > 0 ? cols * colW + LEGEND_GAP : 0;
+    plotW = Math.max(1, W - 2 * m - legendW);
+    r = spec.markRadius(plotW);
+    pad = Math.max(r + 1.5, labelRoom(r));
+    if (options.height !== undefined) {
+      H = options.height;
+      plotH = Math.max(1, H - 2 * m - titleH);
+    } else {
+      plotH = Math.max(1, plotW - 2 * pad) * aspect + 2 * pad;
+      const rowsWanted = Math.ceil(legendCount / cols) * LEGEND_ROW;
+      if (rowsWanted > plotH) plotH = Math.min(rowsWanted, 1.5 * W);
+      H = Math.ceil(plotH + 2 * m + titleH);
+    }
+    rowsFit = Math.max(1, Math.floor(plotH / LEGEND_ROW));
+    if (legendCount === 0 || Math.ceil(legendCount / cols) <= rowsFit || cols >= legendCount || plotW < 0.3 * W) break;
+    cols++;
+  }
+  const rowsPerCol = legendCount > 0 ? Math.min(rowsFit, Math.ceil(legendCount / cols)) : 0;
+  // When even the columns cannot hold every prompt, the last slot says how many are left out.
+  const shown = legendCount > rowsPerCol * cols ? rowsPerCol * cols - 1 : legendCount;
+
+  // -- data to pixels: equal aspect, centred, y up.
+  const innerW = Math.max(1e-9, plotW - 2 * pad), innerH = Math.max(1e-9, plotH - 2 * pad);
+  const scale = spanX > 0 && spanY > 0
+    ? Math.min(innerW / spanX, innerH / spanY)
+    : spanX > 0 ? innerW / spanX : spanY > 0 ? innerH / spanY : 1;
+  const cx = m + plotW / 2, cy = m + titleH + plotH / 2;
+  const midX = (box.x0 + box.x1) / 2, midY = (box.y0 + box.y1) / 2;
+  return {
+    width: W,
+    height: H,
+    scale,
+    radius: r,
+    X: (v) => cx + (v - midX) * scale,
+    Y: (v) => cy - (v - midY) * scale,
+    cx,
+    cy,
+    spec,
+    legend: { x: W - m - legendW + LEGEND_GAP, y: m + titleH, colW, rowsPerCol, shown, labels },
+  };
+}
+
+/** The opening tag, the document title and the background. */
+export function openSvg(page: Page, layout: string): string[] {
+  const { width: W, height: H, spec } = page;
+  const out = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${num(W)}" height="${num(H)}" viewBox="0 0 ${num(W)} ${num(H)}"` +
+    ` font-family="${FONT}" data-layout="${escapeXml(layout)}">`,
+  ];
+  if (spec.title) out.push(`<title>${escapeXml(spec.title)}</title>`);
+  const background = spec.options.background ?? "#fff";
+  if (background !== "none") out.push(`<rect class="background" width="100%" height="100%" fill="${escapeXml(background)}"/>`);
+  return out;
+}
+
+/**
+ * The lane guides (`<g class="guides">`, rings as `<ellipse>`s so that every
+ * `<circle>` in a picture is a data mark) and their step labels
+ * (`<g class="guide-labels">`); nothing when there are none.
+ */
+export function guidesSvg(page: Page, guides: readonly Guide[]): string[] {
+  if (guides.length === 0) return [];
+  const { X, Y, scale } = page;
+  const out = [`<g class="guides" fill="none" stroke="#d4d4d4" stroke-width="1">`];
+  for (const g of guides) {
+    out.push(
+      g.shape === "circle"
+        ? `<ellipse data-step="${g.step}" cx="${num(X(g.cx))}" cy="${num(Y(g.cy))}" rx="${num(g.r * scale)}" ry="${num(g.r * scale)}"/>`
+        : `<line data-step="${g.step}" x1="${num(X(g.x1))}" y1="${num(Y(g.y1))}" x2="${num(X(g.x2))}" y2="${num(Y(g.y2))}"/>`,
+    );
+  }
+  out.push(`</g>`);
+  out.push(...guideLabels(guides, X, Y, page.radius + 2));
+  return out;
+}
+
+/**
+ * Step labels for the guides: `lift` px above the top of each ring, or above
+ * the upper end of each column; every `stride`-th guide (in step order) so that labels
+ * do not collide when lanes are dense.
+ */
+function guideLabels(
+  guides: readonly Guide[],
+  X: (v: number) => number,
+  Y: (v: number) => number,
+  lift: number,
+): string[] {
+  // Where each label's lane sits along the axis labels would collide on, in px.
+  const pos = guides.map((g) => g.shape === "circle" ? Y(g.cy + g.r) : X((g.x1 + g.x2) / 2));
+  const need = (g: Guide) =>
+    g.shape === "circle" ? GUIDE_LABEL_SIZE + 2 : (String(g.step).length + 2) * GUIDE_LABEL_SIZE * CHAR_WIDTH + 6;
+  let stride = 1;
+  let minGap = Infinity, widest = 0;
+  for (let k = 0; k < guides.length; k++) {
+    widest = Math.max(widest, need(guides[k]));
+    if (k > 0) minGap = Math.min(minGap, Math.abs(pos[k] - pos[k - 1]));
+  }
+  if (guides.length > 1) stride = minGap > 0 ? Math.max(1, Math.ceil(widest / minGap)) : guides.length;
+  const out = [
+    `<g class="guide-labels" font-size="${GUIDE_LABEL_SIZE}" fill="#777" text-anchor="middle" stroke="#fff" stroke-width="3" stroke-linejoin="round" paint-order="stroke">`,
+  ];
+  guides.forEach((g, k) => {
+    if (k % stride !== 0) return;
+    let x: number, y: number;
+    if (g.shape === "circle") {
+      x = X(g.cx);
+      y = Y(g.cy + g.r) - lift;
+    } else {
+      x = X((g.x1 + g.x2) / 2);
+      y = Math.min(Y(g.y1), Y(g.y2)) - lift;
+    }
+    out.push(`<text x="${num(x)}" y="${num(y)}">t=${g.step}</text>`);
+  });
+  out.push(`</g>`);
+  return out;
+}
+
+/**
+ * The legend (`<g class="legend">`, one `<g class="legend-entry">` per
+ * prompt, full label in a `<title>` when shortened), the title text and the
+ * closing tag. `colors[k]` is prompt k's colour, already escaped.
+ */
+export function closeSvg(page: Page, colors: readonly string[]): string[] {
+  const { spec, legend } = page;
+  const out: string[] = [];
+  const count = spec.legendPrompts.length;
+  if (count > 0) {
+    const { colW, rowsPerCol, shown, labels } = legend;
+    const at = (j: number) => ({ x: legend.x + Math.floor(j / rowsPerCol) * colW, y: legend.y + (j % rowsPerCol) * LEGEND_ROW });
+    out.push(`<g class="legend" font-size="${LEGEND_SIZE}" fill="#333">`);
+    spec.legendPrompts.slice(0, shown).forEach((k, j) => {
+      const label = spec.prompts[k];
+      const { x, y } = at(j);
+      const full = labels[k] !== label ? `<title>${escapeXml(label)}</title>` : "";
+      out.push(
+        `<g class="legend-entry">${full}<rect x="${num(x)}" y="${num(y + (LEGEND_ROW - LEGEND_SWATCH) / 2)}" width="${LEGEND_SWATCH}" height="${LEGEND_SWATCH}" rx="2" fill="${colors[k]}"/>` +
+          `<text x="${num(x + LEGEND_SWATCH + 6)}" y="${num(y + LEGEND_ROW / 2 + LEGEND_SIZE * 0.35)}">${escapeXml(labels[k])}</text></g>`,
+      );
+    });
+    if (shown < count) {
+      const { x, y } = at(shown);
+      out.push(
+        `<text class="legend-more" x="${num(x)}" y="${num(y + LEGEND_ROW / 2 + LEGEND_SIZE * 0.35)}" fill="#777">… ${count - shown} more</text>`,
+      );
+    }
+    out.push(`</g>`);
+  }
+  if (spec.title) {
+    const m = spec.options.margin ?? 16;
+    const shownTitle = truncate(spec.title, Math.max(8, Math.floor((page.width - 2 * m) / (TITLE_SIZE * CHAR_WIDTH))));
+    out.push(
+      `<text class="title" x="${num(m)}" y="${num(m + TITLE_SIZE)}" font-size="${TITLE_SIZE}" font-weight="bold" fill="#222">${escapeXml(shownTitle)}</text>`,
+    );
+  }
+  out.push(`</svg>`);
+  return out;
+}

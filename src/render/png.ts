@@ -1,0 +1,43 @@
+/**
+ * PNG export of the SVG pictures with resvg (Rust, as WebAssembly: the same
+ * build runs in Node, Deno, Bun and browsers). The wasm module and the fonts
+ * are bytes the caller brings (src/io/png_assets.ts reads the bundled ones
+ * from node_modules), because resvg-wasm sees no system fonts.
+ */
+import { initWasm, Resvg } from "@resvg/resvg-wasm";
+import { OptionError } from "../errors.ts";
+
+export interface PngAssets {
+  /** resvg's `index_bg.wasm`. */
+  wasm: BufferSource;
+  /** TrueType/OpenType fonts; the first one's family stands in for every generic family. */
+  fonts: Uint8Array[];
+  /** Family name of the first font (default "DejaVu Sans"). */
+  family?: string;
+}
+
+export interface PngOptions {
+  /** Pixels per SVG unit (default 2, for sharp pictures on high-density screens). */
+  scale?: number;
+}
+
+let ready: Promise<void> | undefined;
+
+/** Renders an SVG document to PNG bytes. */
+export async function svgToPng(svg: string, assets: PngAssets, options: PngOptions = {}): Promise<Uint8Array> {
+  const scale = options.scale ?? 2;
+  if (!(scale > 0) || !Number.isFinite(scale)) throw new OptionError("scale", `must be a finite number > 0, got ${options.scale}`);
+  // resvg-wasm can be initialised once per process; later calls share it.
+  ready ??= initWasm(assets.wasm);
+  await ready;
+  const family = assets.family ?? "DejaVu Sans";
+  const resvg = new Resvg(svg, {
+    fitTo: { mode: "zoom", value: scale },
+    font: { fontBuffers: assets.fonts, defaultFontFamily: family, sansSerifFamily: family, serifFamily: family, monospaceFamily: family },
+  });
+  try {
+    return resvg.render().asPng();
+  } finally {
+    resvg.free();
+  }
+}

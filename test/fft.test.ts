@@ -1,0 +1,98 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { alignment, displacement, EvolutionaryEmbedding, measureQuality, OptionError, random, semantic, type StepInput, studentT } from "../mod.ts";
+import { fftRepulsion } from "../src/embed/fft_repulsion.ts";
+import { exactRepulsion } from "../src/embed/repulsion.ts";
+
+/** Relative error of the normalised repulsion Σ_j q_ij² (y_i − y_j) / Z, and of Z. */
+function errors(y: Float64Array, n: number, repulsion = fftRepulsion()): { gradient: number; z: number } {
+  const exact = new Float64Array(2 * n), fft = new Float64Array(2 * n);
+  const ze = exactRepulsion().compute(y, n, exact);
+  const zf = repulsion.compute(y, n, fft);
+  let num = 0, den = 0;
+  for (let i = 0; i < 2 * n; i++) {
+    num += (exact[i] / ze - fft[i] / zf) ** 2;
+    den += (exact[i] / ze) ** 2;
+  }
+  return { gradient: den > 0 ? Math.sqrt(num / den) : Math.sqrt(num), z: Math.abs(zf / ze - 1) };
+}
+
+function ring(n: number, seed: number): Float64Array {
+  const rng = random(seed), y = new Float64Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    const a = rng.next() * 2 * Math.PI, r = 10 + rng.normal();
+    y[2 * i] = r * Math.cos(a);
+    y[2 * i + 1] = r * Math.sin(a);
+  }
+  return y;
+}
+
+function clusters(n: number, seed: number): Float64Array {
+  const rng = random(seed), y = new Float64Array(2 * n);
+  const centre = Array.from({ length: 8 }, () => [8 * rng.normal(), 8 * rng.normal()]);
+  for (let i = 0; i < n; i++) {
+    y[2 * i] = centre[i % 8][0] + rng.normal();
+    y[2 * i + 1] = centre[i % 8][1] + rng.normal();
+  }
+  return y;
+}
+
+test("FFT interpolation approximates the exact repulsion on a ring and on clusters", () => {
+  // One instance throughout: the ring again reuses its cached grid, charges and all.
+  const fft = fftRepulsion();
+  for (const [name, y] of [["ring", ring(1000, 1)], ["clusters", clusters(1000, 2)], ["ring again", ring(1000, 1)]] as const) {
+    const { gradient, z } = errors(y, 1000, fft);
+    assert.ok(gradient < 1e-2, `${name}: relative gradient error ${gradient}`);
+    assert.ok(z < 1e-2, `${name}: Z relative error ${z}`);
+  }
+});
+
+test("FFT interpolation gets finer with more boxes", () => {
+  const n = 400, y = clusters(n, 3), exact = new Float64Array(2 * n), rep = new Float64Array(2 * n);
+  exactRepulsion().compute(y, n, exact);
+  const error = (minIntervals: number) => {
+    fftRepulsion({ minIntervals }).compute(y, n, rep);
+    return Math.hypot(...exact.map((e, i) => e - rep[i])) / Math.hypot(...exact);
+  };
+  // m = 256 against m = 1024 here: boxes 4× narrower, the error ∝ box³.
+  assert.ok(error(160) < error(20) / 20, `${error(160)} vs ${error(20)}`);
+});
+
+test("FFT interpolation copes with coincident points and tiny n", () => {
+  const n = 50, pile = new Float64Array(2 * n); // all at the origin but one
+  pile[0] = 3;
+  for (const [y, m] of [[pile, n], [new Float64Array(2 * n), n], [Float64Array.of(0, 0, 1, 0.5), 2], [Float64Array.of(0, 0, 1, 0.5, -2, 3), 3]] as const) {
+    const { gradient, z } = errors(y, m);
+    assert.ok(gradient < 1e-3 && z < 1e-3, `n = ${m}: gradient ${gradient}, Z ${z}`);
+  }
+  const rep = Float64Array.of(9, 9);
+  assert.is(fftRepulsion().compute(Float64Array.of(4, 2), 1, rep), 0);
+  assert.equal(Array.from(rep), [0, 0]);
+});
+
+test("fftRepulsion rejects a grid that is not a power of two", () => {
+  assert.throws(() => fftRepulsion({ maxGrid: 300 }), (e: unknown) => e instanceof OptionError && /maxGrid/.test((e as Error).message));
+});
+
+test("the FFT path ends within 0.01 trustworthiness of the exact one", async () => {
+  const rng = random(2), dim = 8, n = 300;
+  const centre = Array.from({ length: 4 }, () => Float32Array.from({ length: dim }, () => 4 * rng.normal()));
+  const input: StepInput[] = Array.from({ length: 2 }, (_, t) => ({
+    step: t,
+    instance: Int32Array.from({ length: n }, (_, i) => i),
+    prompt: Int32Array.from({ length: n }, (_, i) => i % 4),
+    features: Float32Array.from({ length: n * dim }, (_, k) => centre[Math.floor(k / dim) % 4][k % dim] * ((t + 1) / 2) + rng.normal()),
+    dim,
+  }));
+  const run = async (repulsion: "exact" | "fft") => {
+    const e = new EvolutionaryEmbedding({ seed: 1, losses: [semantic({ kernel: studentT({ repulsion }), threads: 1 }), displacement(), alignment()] });
+    for (const s of input) e.addStep(s);
+    await e.optimize(200);
+    return measureQuality(e).meanTrustworthiness;
+  };
+  const exact = await run("exact"), fft = await run("fft");
+  assert.ok(exact > 0.85);
+  assert.ok(Math.abs(exact - fft) <= 0.01, `exact ${exact}, FFT ${fft}`);
+});
+
+test.run();

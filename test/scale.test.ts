@@ -1,0 +1,81 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { alignment, displacement, EvolutionaryEmbedding, measureQuality, random, semantic, type StepInput, studentT } from "../mod.ts";
+import { barnesHutRepulsion, exactRepulsion } from "../src/embed/repulsion.ts";
+
+function ring(n: number, seed: number): Float64Array {
+  const rng = random(seed), y = new Float64Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    const a = rng.next() * 2 * Math.PI, r = 10 + rng.normal();
+    y[2 * i] = r * Math.cos(a);
+    y[2 * i + 1] = r * Math.sin(a);
+  }
+  return y;
+}
+
+function steps(T: number, n: number, dim: number, seed: number): StepInput[] {
+  const rng = random(seed);
+  const centre = Array.from({ length: 4 }, () => Float32Array.from({ length: dim }, () => 4 * rng.normal()));
+  return Array.from({ length: T }, (_, t) => ({
+    step: t,
+    instance: Int32Array.from({ length: n }, (_, i) => i),
+    prompt: Int32Array.from({ length: n }, (_, i) => i % 4),
+    features: Float32Array.from({ length: n * dim }, (_, k) => centre[Math.floor(k / dim) % 4][k % dim] * ((t + 1) / T) + rng.normal()),
+    dim,
+  }));
+}
+
+test("Barnes-Hut repulsion approximates the exact sum (θ = 0.5) and is exact as θ → 0", () => {
+  const n = 800, y = ring(n, 1);
+  const exact = new Float64Array(2 * n), approx = new Float64Array(2 * n), fine = new Float64Array(2 * n);
+  const ze = exactRepulsion().compute(y, n, exact);
+  const zb = barnesHutRepulsion(0.5).compute(y, n, approx);
+  const zf = barnesHutRepulsion(0).compute(y, n, fine);
+  let num = 0, den = 0, worst = 0;
+  for (let i = 0; i < 2 * n; i++) {
+    num += (exact[i] - approx[i]) ** 2;
+    den += exact[i] ** 2;
+    worst = Math.max(worst, Math.abs(exact[i] - fine[i]));
+  }
+  assert.ok(Math.sqrt(num / den) < 0.03, `relative error ${Math.sqrt(num / den)}`);
+  assert.ok(Math.abs(zb / ze - 1) < 0.02);
+  assert.ok(Math.abs(zf / ze - 1) < 1e-12 && worst < 1e-12, "θ = 0 opens every cell");
+});
+
+test("Barnes-Hut copes with coincident points", () => {
+  const n = 50, y = new Float64Array(2 * n); // all at the origin but one
+  y[0] = 3;
+  const exact = new Float64Array(2 * n), approx = new Float64Array(2 * n);
+  const ze = exactRepulsion().compute(y, n, exact);
+  const zb = barnesHutRepulsion(0.5).compute(y, n, approx);
+  assert.ok(Math.abs(zb / ze - 1) < 1e-9);
+  for (let i = 0; i < 2 * n; i++) assert.ok(Math.abs(exact[i] - approx[i]) < 1e-9);
+});
+
+test("the fast path ends within 0.01 trustworthiness of the exact one", async () => {
+  const input = steps(3, 300, 8, 2);
+  const run = async (repulsion: "exact" | "barnes-hut") => {
+    const e = new EvolutionaryEmbedding({ seed: 1, losses: [semantic({ kernel: studentT({ repulsion }), threads: 1 }), displacement(), alignment()] });
+    for (const s of input) e.addStep(s);
+    await e.optimize(400);
+    return measureQuality(e).meanTrustworthiness;
+  };
+  const exact = await run("exact"), fast = await run("barnes-hut");
+  assert.ok(exact > 0.85);
+  assert.ok(Math.abs(exact - fast) <= 0.01, `exact ${exact}, Barnes-Hut ${fast}`);
+});
+
+test("worker threads give exactly the single-thread result", async () => {
+  const input = steps(4, 200, 6, 3);
+  const run = async (threads: number) => {
+    const e = new EvolutionaryEmbedding({ seed: 2, losses: [semantic({ threads, parallelFrom: 0 }), displacement(), alignment()] });
+    for (const s of input) e.addStep(s);
+    await e.optimize(60);
+    e.dispose();
+    return e.steps.flatMap((s) => Array.from(s.y));
+  };
+  const one = await run(1), three = await run(3);
+  assert.equal(three, one);
+});
+
+test.run();
