@@ -160,6 +160,7 @@ test("coalescing does not change the result: steps taken one by one or all at on
   for (let t = 0; t < f.length; t++) e.push(whole(f, t, n));
   const frame = readFrameTable(await e.finish());
   assert.ok(frame.update!.final);
+  assert.equal([frame.update!.steps, frame.update!.coalesced], [[0, 1, 2, 3], 4]);
   assert.equal(positions(e), positions(reference));
 });
 
@@ -172,7 +173,7 @@ test("checkpoint: a restored embedder continues to exactly the same result", asy
     await e.update();
   }
   e.push(rows(f, [[3, 0], [3, 5]])); // buffered rows travel with the checkpoint
-  const restored = IncrementalEmbedder.restore(e.checkpoint());
+  const restored = IncrementalEmbedder.restore(await e.checkpoint());
   e.dispose();
   assert.equal(restored.stats.pendingRows, n + 2);
   restored.push(rows(f, Array.from({ length: n - 2 }, (_, i) => [3, i < 4 ? i + 1 : i + 2])));
@@ -190,7 +191,7 @@ test("checkpoint: options are kept, a different layout is refused, a foreign fil
   const f = features(2, 6);
   const e = new IncrementalEmbedder({ ...options, late: "drop", window: 1 });
   e.push(whole(f, 0, 6));
-  const bytes = e.checkpoint();
+  const bytes = await e.checkpoint();
   const restored = IncrementalEmbedder.restore(bytes);
   restored.push(whole(f, 1, 6));
   await restored.update();
@@ -198,6 +199,31 @@ test("checkpoint: options are kept, a different layout is refused, a foreign fil
   assert.is(restored.stats.droppedRows, 1);
   assert.throws(() => IncrementalEmbedder.restore(bytes, { layout: rectilinear() }), (err: unknown) => err instanceof OptionError);
   assert.throws(() => IncrementalEmbedder.restore(tableToIPC(whole(f, 0, 6), "file")), /not a checkpoint/);
+});
+
+test("updates and checkpoints queue: a checkpoint taken during an update holds the whole update", async () => {
+  const f = features(3, 9);
+  const e = new IncrementalEmbedder(options);
+  e.push(whole(f, 0, 9));
+  e.push(whole(f, 1, 9));
+  const running = e.update();
+  const bytes = e.checkpoint();
+  await running;
+  const restored = IncrementalEmbedder.restore(await bytes);
+  assert.equal(restored.embedding.steps.map((s) => Array.from(s.y)), e.embedding.steps.map((s) => Array.from(s.y)));
+  assert.is(restored.stats.pendingRows, 9);
+});
+
+test("dispose stops a running update (CancelledError) and frees the buffers", async () => {
+  const f = features(2, 30);
+  const long = new IncrementalEmbedder({ ...options, iterations: 1_000_000 });
+  long.push(whole(f, 0, 30));
+  long.push(whole(f, 1, 30));
+  const running = long.update();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  long.dispose();
+  await running.then(() => assert.unreachable("finished"), (err) => assert.instance(err, CancelledError));
+  assert.equal([long.stats.embeddedSteps, long.stats.pendingRows], [0, 0]);
 });
 
 test("dispose frees the buffers and stops further work", async () => {

@@ -16,6 +16,7 @@
  * so it depends on the points' extent more than on n: boxes are at most
  * 1/intervalsPerUnit wide (the kernel varies on a scale of 1).
  */
+import { boundingBox } from "./bounds.ts";
 import FFT from "fft.js";
 import { OptionError } from "../errors.ts";
 import type { Repulsion } from "./repulsion.ts";
@@ -86,18 +87,8 @@ export function fftRepulsion(options: FftRepulsionOptions = {}): FftRepulsion {
   // The points' bounding box (minX, minY, maxX, maxY) and its side, at least one box wide.
   const box = new Float64Array(4);
   const extentOf = (y: Float64Array, n: number): number => {
-    let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
-    for (let i = 0; i < n; i++) {
-      minX = Math.min(minX, y[2 * i]);
-      maxX = Math.max(maxX, y[2 * i]);
-      minY = Math.min(minY, y[2 * i + 1]);
-      maxY = Math.max(maxY, y[2 * i + 1]);
-    }
-    box[0] = minX;
-    box[1] = minY;
-    box[2] = maxX;
-    box[3] = maxY;
-    return Math.max(maxX - minX, maxY - minY, 1 / perUnit);
+    boundingBox(y, n, box);
+    return Math.max(box[2] - box[0], box[3] - box[1], 1 / perUnit);
   };
   // The FFT size for boxes of at most the target width: m ≥ 2N − 1 for N = p·boxes nodes.
   const sizeFor = (extent: number): number => {

@@ -25,16 +25,16 @@
  *
  * Backpressure: an update takes every step complete when it starts (several
  * steps, when they arrived faster than the embedder could take them one by
- * one: they are *coalesced* into one frame). Frames never queue: the buffer
- * holds only rows that arrived since the running update started, and each
- * frame reports how many steps it coalesced. Steps are embedded one after
- * another inside an update, so the result does not depend on how arrivals
- * were coalesced: it is reproducible from the seed.
+ * one: they are *coalesced* into one frame, which says how many). Nothing
+ * queues per step: the buffer holds only rows that arrived since the running
+ * update started (and the step still open), and one frame follows each
+ * update. Steps are embedded one after another inside an update, so the
+ * result does not depend on how arrivals were coalesced: it is reproducible
+ * from the seed.
  */
-import type { FrameTable, FrameUpdate } from "../data/frame_table.ts";
-import { setUpdate } from "../data/frame_table.ts";
+import { type FrameTable, type FrameUpdate, setUpdate } from "../data/frame_table.ts";
 import { readStepTable, type StepTable } from "../data/step_table.ts";
-import { CancelledError, DimensionError, DuplicateRowError, OptionError, StepOrderError, throwIfAborted } from "../errors.ts";
+import { DimensionError, DuplicateRowError, OptionError, StepOrderError, throwIfAborted } from "../errors.ts";
 import { readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
 import { type EmbeddingOptions, EvolutionaryEmbedding, type StepInput } from "./embedding.ts";
 import { toFrame } from "./frame.ts";
@@ -109,7 +109,8 @@ export class IncrementalEmbedder {
   private readonly pending = new Map<number, Pending>();
   private counters: Counters = { updates: 0, totalIterations: 0, droppedRows: 0, maxStep: -1, ended: false, dim: -1 };
   private peak = { rows: 0, steps: 0 };
-  private disposed = false;
+  private readonly disposal = new AbortController();
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: IncrementalOptions = {}) {
     const iterations = options.iterations ?? 50;
@@ -202,55 +203,43 @@ export class IncrementalEmbedder {
   /**
    * Embeds the steps complete now, each warm-started from the previous one
    * and optimised for `iterations`, and returns the frame (undefined when no
-   * step is complete). The signal stops it within one batch of iterations.
+   * step is complete). Updates, the finish and checkpoints run one at a
+   * time, in call order. The signal, or `dispose()`, stops it within one
+   * batch of iterations (CancelledError).
    */
-  async update(signal?: AbortSignal): Promise<FrameTable | undefined> {
-    this.checkOpen();
-    let upTo = -Infinity, since = Infinity;
-    for (const [step, p] of this.pending) {
-      if (Number.isNaN(p.completeAt)) continue;
-      upTo = Math.max(upTo, step);
-      since = Math.min(since, p.completeAt);
-    }
-    if (upTo === -Infinity) return undefined;
-    const started = performance.now();
-    const added: StepState[] = [];
-    let iterations = 0;
-    // Steps up to `upTo` that arrive meanwhile (filling gaps) are taken too, in order.
-    for (let step = this.nextPending(upTo); step !== undefined; step = this.nextPending(upTo)) {
-      throwIfAborted(signal, "incremental embedding");
-      added.push(this.embedding.addStep(this.take(step)));
-      const first = this.embedding.steps.length - 1 - this.options.window;
-      await this.embedding.optimize(this.options.iterations, { active: (_, i) => i >= first, signal });
-      iterations += this.options.iterations;
-    }
-    throwIfAborted(signal, "incremental embedding");
-    this.counters.updates++;
-    this.counters.totalIterations += iterations;
-    const quality = this.options.quality ? measureQuality({ steps: added, layout: this.embedding.layout }, this.options.k) : undefined;
-    return this.frame(quality, { steps: added.map((s) => s.step), iterations, started, since, final: false, polish: 0 });
+  update(signal?: AbortSignal): Promise<FrameTable | undefined> {
+    return this.serial(async () => {
+      const started = performance.now();
+      const run = await this.embedComplete(this.stopper(signal));
+      if (!run) return undefined;
+      const quality = this.options.quality ? measureQuality({ steps: run.added, layout: this.embedding.layout }, this.options.k) : undefined;
+      return this.frame(quality, { ...run, started, final: false, polish: 0 });
+    });
   }
 
   /**
-   * The end of the stream: embeds whatever is still buffered (without a
-   * frame of its own), runs the polish pass over all steps and returns the
-   * final frame, with the quality figures of every step. An embedder left
-   * unfinished should be disposed, which releases its threads.
+   * The end of the stream: embeds whatever is still buffered, runs the
+   * polish pass over all steps and returns the final frame, with the
+   * quality figures of every step. An embedder left unfinished should be
+   * disposed, which releases its threads.
    */
-  async finish(signal?: AbortSignal): Promise<FrameTable> {
-    this.end();
-    while (this.ready) await this.update(signal);
-    const started = performance.now();
-    const polish = this.embedding.steps.length > 0 ? this.options.polish : 0;
-    // All steps together, through the σ schedule again; the clusters are formed, so no exaggeration.
-    if (polish > 0) await this.embedding.optimize(polish, { signal, exaggerate: false });
-    throwIfAborted(signal, "incremental embedding");
-    // The stream is over: release the losses' threads (the embedding keeps working should more come).
-    this.embedding.dispose();
-    this.counters.updates++;
-    this.counters.totalIterations += polish;
-    const quality = measureQuality(this.embedding, this.options.k);
-    return this.frame(quality, { steps: [], iterations: polish, started, since: started, final: true, polish });
+  finish(signal?: AbortSignal): Promise<FrameTable> {
+    return this.serial(async () => {
+      const stop = this.stopper(signal);
+      const started = performance.now();
+      this.end();
+      const run = await this.embedComplete(stop);
+      const polish = this.embedding.steps.length > 0 ? this.options.polish : 0;
+      // All steps together, through the σ schedule again; the clusters are formed, so no exaggeration.
+      if (polish > 0) await this.embedding.optimize(polish, { signal: stop, exaggerate: false });
+      throwIfAborted(stop, "incremental embedding");
+      // The stream is over: release the losses' threads (the embedding keeps working should more come).
+      this.embedding.dispose();
+      this.counters.totalIterations += polish;
+      const quality = measureQuality(this.embedding, this.options.k);
+      const { added = [], since = started } = run ?? {};
+      return this.frame(quality, { added, iterations: (run?.iterations ?? 0) + polish, since, started, final: true, polish });
+    });
   }
 
   get stats(): IncrementalStats {
@@ -271,11 +260,10 @@ export class IncrementalEmbedder {
    * The embedder's whole state as an Arrow IPC file: every embedded step
    * (features, affinities, points, gains, velocities), the buffered rows,
    * the random generator, the counters and the options that can be saved.
-   * Take it between updates.
+   * It waits for a running update to finish, so it always holds whole steps.
    */
-  checkpoint(): Uint8Array {
-    this.checkOpen();
-    return writeCheckpoint({
+  checkpoint(): Promise<Uint8Array> {
+    return this.serial(() => writeCheckpoint({
       steps: this.embedding.steps,
       pending: [...this.pending.keys()].sort((a, b) => a - b).map((step) => this.assemble(step)),
       prompts: this.embedding.prompts,
@@ -283,7 +271,7 @@ export class IncrementalEmbedder {
       counters: this.counters,
       options: this.saved,
       layout: this.embedding.layout.name,
-    });
+    }));
   }
 
   /**
@@ -307,14 +295,56 @@ export class IncrementalEmbedder {
 
   /** Stops and frees everything the embedder holds; later calls throw CancelledError. */
   dispose(): void {
-    this.disposed = true;
+    this.disposal.abort();
     this.pending.clear();
     this.embedding.steps.length = 0;
     this.embedding.dispose();
   }
 
   private checkOpen(): void {
-    if (this.disposed) throw new CancelledError("incremental embedding");
+    throwIfAborted(this.disposal.signal, "incremental embedding");
+  }
+
+  /** Runs `work` after everything queued before it. */
+  private serial<T>(work: () => T | Promise<T>): Promise<T> {
+    const run = this.queue.then(() => {
+      this.checkOpen();
+      return work();
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** A signal that fires on the caller's signal or on dispose(). */
+  private stopper(signal: AbortSignal | undefined): AbortSignal {
+    return signal ? AbortSignal.any([signal, this.disposal.signal]) : this.disposal.signal;
+  }
+
+  /**
+   * Embeds the complete steps in order, each optimised on its own (with
+   * the window); undefined when none is complete.
+   */
+  private async embedComplete(stop: AbortSignal): Promise<{ added: StepState[]; iterations: number; since: number } | undefined> {
+    let upTo = -Infinity, since = Infinity;
+    for (const [step, p] of this.pending) {
+      if (Number.isNaN(p.completeAt)) continue;
+      upTo = Math.max(upTo, step);
+      since = Math.min(since, p.completeAt);
+    }
+    if (upTo === -Infinity) return undefined;
+    const added: StepState[] = [];
+    let iterations = 0;
+    // Steps up to `upTo` that arrive meanwhile (filling gaps) are taken too, in order.
+    for (let step = this.nextPending(upTo); step !== undefined; step = this.nextPending(upTo)) {
+      throwIfAborted(stop, "incremental embedding");
+      added.push(this.embedding.addStep(this.take(step)));
+      const first = this.embedding.steps.length - 1 - this.options.window;
+      await this.embedding.optimize(this.options.iterations, { active: (_, i) => i >= first, signal: stop });
+      iterations += this.options.iterations;
+    }
+    throwIfAborted(stop, "incremental embedding");
+    this.counters.totalIterations += iterations;
+    return { added, iterations, since };
   }
 
   private buffer(step: number, chunk: Pending["chunks"][number]): void {
@@ -368,13 +398,14 @@ export class IncrementalEmbedder {
 
   private frame(
     quality: unknown,
-    u: { steps: number[]; iterations: number; started: number; since: number; final: boolean; polish: number },
+    u: { added: StepState[]; iterations: number; started: number; since: number; final: boolean; polish: number },
   ): FrameTable {
     const now = performance.now();
+    this.counters.updates++;
     const update: FrameUpdate = {
       update: this.counters.updates,
-      steps: u.steps,
-      coalesced: u.steps.length,
+      steps: u.added.map((s) => s.step),
+      coalesced: u.added.length,
       iterations: u.iterations,
       totalIterations: this.counters.totalIterations,
       ms: now - u.started,

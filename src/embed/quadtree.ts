@@ -3,6 +3,8 @@
  * iteration for Barnes-Hut. Each node keeps its square cell, the number of
  * points below it and their centre of mass.
  */
+import { boundingBox } from "./bounds.ts";
+
 export class QuadTree {
   /** Number of nodes in use; node 0 is the root. */
   size = 0;
@@ -18,17 +20,12 @@ export class QuadTree {
   child = new Int32Array(0);
   /** The point a one-point leaf holds, or −1. */
   point = new Int32Array(0);
+  private readonly box = new Float64Array(4);
 
   /** Rebuilds the tree over the n points of y (n×2). */
   build(y: Float64Array, n: number): void {
     this.reserve(4 * n + 16);
-    let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
-    for (let i = 0; i < n; i++) {
-      minX = Math.min(minX, y[2 * i]);
-      maxX = Math.max(maxX, y[2 * i]);
-      minY = Math.min(minY, y[2 * i + 1]);
-      maxY = Math.max(maxY, y[2 * i + 1]);
-    }
+    const [minX, minY, maxX, maxY] = boundingBox(y, n, this.box);
     this.size = 0;
     this.node((minX + maxX) / 2, (minY + maxY) / 2, Math.max(maxX - minX, maxY - minY, 1e-9) / 2 + 1e-9);
     for (let i = 0; i < n; i++) this.insert(i, y[2 * i], y[2 * i + 1]);

@@ -58,11 +58,16 @@ export function nearestInRow(
  * O(n·k) plus a few distance rows.
  */
 export function knn(points: ArrayLike<number>, dim: number, k: number): Int32Array {
+  return knnWithDistances(points, dim, k).index;
+}
+
+/** `knn` with the squared distances of the neighbours (n×k, ascending per row). */
+export function knnWithDistances(points: ArrayLike<number>, dim: number, k: number): { index: Int32Array; distance: Float64Array } {
   const n = Math.floor(points.length / dim);
   k = clampK(n, k);
   const idx = new Int32Array(n * k);
-  if (k === 0) return idx;
   const dist = new Float64Array(n * k);
+  if (k === 0) return { index: idx, distance: dist };
   const filled = new Int32Array(n);
   const block = new Float64Array(BLOCK_ROWS * n);
   // offer() needs every row's candidates in ascending index; the three loops
@@ -89,7 +94,7 @@ export function knn(points: ArrayLike<number>, dim: number, k: number): Int32Arr
       filled[j] = f;
     }
   }
-  return idx;
+  return { index: idx, distance: dist };
 }
 
 /** Mean over points of |A(i) ∩ B(i)| / k for two n×k neighbour lists. */

@@ -50,6 +50,8 @@ export function evolve(options: IncrementalOptions | IncrementalEmbedder = {}): 
 
       const input = source.subscribe({
         next(table) {
+          // A synchronous source keeps emitting after an error until its subscription is returned.
+          if (subscriber.closed) return;
           try {
             embedder.push(table);
           } catch (error) {

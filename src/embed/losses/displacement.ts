@@ -7,6 +7,10 @@
  * reference's ring radius), so the schedule fits a lane of any scale.
  * Averaged over a step's points, so the weight does not depend on n; the
  * default weight (16) holds points within about a tenth of the lane scale.
+ *
+ * Beyond σ the well continues as a straight slope (its steepest pull):
+ * a pure Gaussian lets go of a point that t-SNE's repulsion has pushed a few
+ * σ out, and it never comes back; with the slope it always does.
  */
 import { type Loss, stepSchedule, type Weight, weightAt } from "./loss.ts";
 
@@ -22,6 +26,21 @@ const SQRT_2PI = Math.sqrt(2 * Math.PI);
 /** The reference's ring radius: r and σ are measured in units where the lane scale is 20. */
 const REFERENCE_SCALE = 20;
 
+/** The well at offset u (reference units): −N(u; 0, σ) inside ±σ, its tangent outside. */
+function well(u: number, sd: number): number {
+  const a = Math.abs(u), peak = 1 / (sd * SQRT_2PI);
+  if (a <= sd) return -peak * Math.exp(-(u * u) / (2 * sd * sd));
+  const edge = peak * Math.exp(-0.5);
+  return -edge + (edge / sd) * (a - sd);
+}
+
+/** d well / du. */
+function slope(u: number, sd: number): number {
+  const peak = 1 / (sd * SQRT_2PI);
+  if (Math.abs(u) <= sd) return ((u / (sd * sd)) * peak) * Math.exp(-(u * u) / (2 * sd * sd));
+  return (Math.sign(u) * peak * Math.exp(-0.5)) / sd;
+}
+
 export function displacement(options: DisplacementOptions = {}): Loss {
   const weight = options.weight ?? 16;
   const sigma = options.sigma ?? defaultSigma;
@@ -35,8 +54,7 @@ export function displacement(options: DisplacementOptions = {}): Loss {
         const c = ctx.layout.laneCenter(s.step), unit = REFERENCE_SCALE / ctx.layout.scale, scale = (w * unit) / s.n;
         for (let i = 0; i < s.n; i++) {
           const u = (ctx.layout.lane(s.y[2 * i], s.y[2 * i + 1], g) - c) * unit;
-          // d/dr of −N(r; c, σ) = (u / σ²) · N, with r in reference units
-          const dr = (scale * u * Math.exp(-(u * u) / (2 * sd * sd))) / (sd * sd * sd * SQRT_2PI);
+          const dr = scale * slope(u, sd);
           s.grad[2 * i] += dr * g[0];
           s.grad[2 * i + 1] += dr * g[1];
         }
@@ -47,10 +65,7 @@ export function displacement(options: DisplacementOptions = {}): Loss {
       let total = 0;
       for (const s of ctx.steps) {
         const c = ctx.layout.laneCenter(s.step), unit = REFERENCE_SCALE / ctx.layout.scale;
-        for (let i = 0; i < s.n; i++) {
-          const u = (ctx.layout.lane(s.y[2 * i], s.y[2 * i + 1], g) - c) * unit;
-          total -= (w / s.n) * Math.exp(-(u * u) / (2 * sd * sd)) / (sd * SQRT_2PI);
-        }
+        for (let i = 0; i < s.n; i++) total += (w / s.n) * well((ctx.layout.lane(s.y[2 * i], s.y[2 * i + 1], g) - c) * unit, sd);
       }
       return total;
     },

@@ -39,9 +39,10 @@ export class KlPool {
     this.local = shares[0];
     this.ctrl = new Int32Array(new SharedArrayBuffer(4 * (1 + this.workers.length)));
     this.seq = 0;
-    this.workers.forEach((w, slot) =>
-      w.thread.post({ type: "run", ids: shares[slot + 1].map((s) => this.ids.get(s)!), ctrl: this.ctrl, params: this.params, slot, kernel: this.kernel.spec }),
-    );
+    this.workers.forEach((w, slot) => {
+      w.thread.keepAlive(true);
+      w.thread.post({ type: "run", ids: shares[slot + 1].map((s) => this.ids.get(s)!), ctrl: this.ctrl, params: this.params, slot, kernel: this.kernel.spec });
+    });
     this.running = true;
   }
 
@@ -71,6 +72,7 @@ export class KlPool {
     Atomics.store(this.ctrl, 0, -1);
     Atomics.notify(this.ctrl, 0);
     await Promise.all(idle);
+    for (const w of this.workers) w.thread.keepAlive(false);
   }
 
   /** Stops the threads; a later `begin` starts new ones. */

@@ -7,6 +7,8 @@ export interface Thread {
   post(message: unknown): void;
   onMessage(listener: (data: unknown) => void): void;
   onError(listener: (error: unknown) => void): void;
+  /** Whether the thread keeps the process alive: on during a run, off while idle. */
+  keepAlive(on: boolean): void;
   terminate(): void;
 }
 
@@ -29,6 +31,7 @@ export async function spawnThread(entry: URL): Promise<Thread> {
       post: (m) => w.postMessage(m),
       onMessage: (f) => w.addEventListener("message", (e) => f(e.data)),
       onError: (f) => w.addEventListener("error", (e) => f(e.error ?? e.message ?? e)),
+      keepAlive: () => {},
       terminate: () => w.terminate(),
     };
   }
@@ -40,6 +43,8 @@ export async function spawnThread(entry: URL): Promise<Thread> {
     post: (m) => w.postMessage(m),
     onMessage: (f) => w.on("message", f),
     onError: (f) => w.on("error", f),
+    // Deno ends a process whose only pending work is an unreferenced worker, even mid-run.
+    keepAlive: (on) => (on ? w.ref?.() : w.unref?.()),
     terminate: () => void w.terminate(),
   };
 }
