@@ -19,6 +19,7 @@ import {
   trustworthiness,
 } from "../mod.ts";
 import { fftRepulsion } from "../src/embed/fft_repulsion.ts";
+import { exactNeighbors, warmNeighbors } from "../src/embed/neighbors.ts";
 import { barnesHutRepulsion, exactRepulsion } from "../src/embed/repulsion.ts";
 import { type BenchCase, round, timed } from "./bench.ts";
 
@@ -145,3 +146,29 @@ function mulberry(seed: number): () => number {
   return () => r.next();
 }
 
+
+export const neighborsCase: BenchCase = {
+  name: "neighbors",
+  async *run() {
+    // Warm-started k-NN (from the step before) against the exact search, on consecutive steps of the default data.
+    const steps = splitSteps(await mnistSteps(400, 20));
+    const k = 90;
+    let exactMs = 0, warmMs = 0, hits = 0, total = 0;
+    for (let t = 1; t < steps.length; t++) {
+      const before = steps[t - 1], now = steps[t], n = now.instance.length;
+      const previous = exactNeighbors(before.features, n, before.dim, k);
+      // The previous graph as compressed rows (same instance order in both steps).
+      const rowPtr = Int32Array.from({ length: n + 1 }, (_, i) => i * k);
+      const [exact, e] = await timed(() => exactNeighbors(now.features, n, now.dim, k));
+      const [warm, w] = await timed(() => warmNeighbors(now.features, n, now.dim, k, rowPtr, previous.index, t));
+      exactMs += e;
+      warmMs += w;
+      for (let i = 0; i < n; i++) {
+        const truth = new Set(exact.index.subarray(i * k, (i + 1) * k));
+        for (const j of warm.index.subarray(i * k, (i + 1) * k)) hits += +truth.has(j);
+      }
+      total += n * k;
+    }
+    yield { what: "warm k-NN", n: 2000, k, steps: steps.length - 1, exactMsPerStep: round(exactMs / (steps.length - 1), 1), warmMsPerStep: round(warmMs / (steps.length - 1), 1), speedup: round(exactMs / warmMs, 1), recall: round(hits / total, 4) };
+  },
+};

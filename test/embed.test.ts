@@ -1,5 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { calibrateRow } from "../src/embed/affinities.ts";
+import { exactNeighbors, warmNeighbors } from "../src/embed/neighbors.ts";
 import {
   alignment,
   CancelledError,
@@ -110,6 +112,39 @@ test("perplexity affinities: symmetric, non-negative, summing to 1, each row at 
   // Each point's nearest neighbours carry more affinity than its farthest.
   const row = Array.from(dense.subarray(0, 60));
   assert.ok(Math.max(...row) > 10 * Math.min(...row.filter((v) => v > 0)));
+});
+
+test("perplexity calibration: every row reaches the target entropy, at any distance scale", () => {
+  const rng = random(12);
+  for (const scale of [1e-6, 1, 1e6]) {
+    for (const perplexity of [5, 30]) {
+      const d2 = Float64Array.from({ length: 90 }, () => scale * rng.next() * 10).sort();
+      const p = new Float64Array(90);
+      calibrateRow(d2, perplexity, p);
+      const entropy = -p.reduce((h, v) => (v > 0 ? h + v * Math.log(v) : h), 0);
+      assert.ok(Math.abs(entropy - Math.log(perplexity)) < 1e-4, `scale ${scale}, perplexity ${perplexity}: entropy ${entropy}`);
+      assert.ok(Math.abs(p.reduce((a, b) => a + b, 0) - 1) < 1e-12);
+    }
+  }
+});
+
+test("warm-started neighbours find most of the exact ones on a slightly moved point set", () => {
+  const n = 400, dim = 8, k = 30, rng = random(13);
+  const before = Float32Array.from({ length: n * dim }, () => rng.normal());
+  const after = Float32Array.from(before, (v) => v + 0.05 * rng.normal());
+  const previous = exactNeighbors(before, n, dim, k);
+  const rowPtr = Int32Array.from({ length: n + 1 }, (_, i) => i * k);
+  const warm = warmNeighbors(after, n, dim, k, rowPtr, previous.index, 1);
+  const exact = exactNeighbors(after, n, dim, k);
+  let hits = 0;
+  for (let i = 0; i < n; i++) {
+    const truth = new Set(exact.index.subarray(i * k, (i + 1) * k));
+    for (const j of warm.index.subarray(i * k, (i + 1) * k)) hits += +truth.has(j);
+  }
+  assert.ok(hits / (n * k) > 0.9, `recall ${hits / (n * k)}`);
+  // Without previous neighbours a row is searched exactly.
+  const none = warmNeighbors(after, n, dim, k, new Int32Array(n + 1), new Int32Array(0), 1);
+  assert.equal(Array.from(none.index), Array.from(exact.index));
 });
 
 test("a new step warm-starts each instance at its free coordinate of the step before", () => {

@@ -10,7 +10,7 @@ import { pca } from "../linalg/pca.ts";
 import type { Layout } from "../layouts/layout.ts";
 import { radial } from "../layouts/radial.ts";
 import { random, type Random, type RandomState, resumeRandom } from "../util/random.ts";
-import { type Affinity, perplexityAffinity } from "./affinities.ts";
+import { type Affinity, type AffinityHint, perplexityAffinity } from "./affinities.ts";
 import { type InitMode, initialFree } from "./init.ts";
 import { alignment } from "./losses/alignment.ts";
 import { displacement } from "./losses/displacement.ts";
@@ -112,7 +112,7 @@ export class EvolutionaryEmbedding {
       prompt: input.prompt,
       features: input.features,
       dim: input.dim,
-      P: this.affinity.compute(reduced.values, n, reduced.dim),
+      P: this.affinity.compute(reduced.values, n, reduced.dim, last && neighborHint(last, input.instance)),
       y: new Float64Array(2 * n),
     });
     const previous = new Map<number, number>();
@@ -208,4 +208,26 @@ export class EvolutionaryEmbedding {
     const { scores, components } = pca(input.features, n, input.dim, c, this.seed + input.step);
     return { values: scores, dim: components };
   }
+}
+
+/**
+ * The previous step's P as a neighbour graph for a step with the given
+ * instances: its rows and columns re-indexed by instance (new instances get
+ * empty rows, vanished ones column −1). P is the state a checkpoint keeps, so
+ * a restored embedding gets the same hint.
+ */
+function neighborHint(last: StepState, instance: Int32Array): AffinityHint {
+  const row = new Map<number, number>();
+  instance.forEach((id, i) => row.set(id, i));
+  const prevRow = Int32Array.from(instance, () => -1), nowRow = Int32Array.from(last.instance, (id) => row.get(id) ?? -1);
+  nowRow.forEach((i, p) => i >= 0 && (prevRow[i] = p));
+  const { rowPtr: pr, col: pc } = last.P;
+  const rowPtr = new Int32Array(instance.length + 1);
+  prevRow.forEach((p, i) => (rowPtr[i + 1] = rowPtr[i] + (p < 0 ? 0 : pr[p + 1] - pr[p])));
+  const col = new Int32Array(rowPtr[instance.length]);
+  prevRow.forEach((p, i) => {
+    if (p < 0) return;
+    for (let e = pr[p], o = rowPtr[i]; e < pr[p + 1]; e++, o++) col[o] = nowRow[pc[e]];
+  });
+  return { rowPtr, col };
 }

@@ -9,8 +9,7 @@ export interface SparseMatrix {
 /**
  * Symmetrises a k-NN conditional matrix (row i holds k neighbours of i):
  * P = (P_cond + P_condᵀ) / (2n), so P sums to 1, as in t-SNE. Built by
- * counting sort on rows and a sort of each short row on columns, merging
- * the entries a pair has from both directions.
+ * counting sort on rows; columns within a row are in no particular order.
  */
 export function symmetrize(n: number, k: number, neighbors: Int32Array, cond: Float64Array): SparseMatrix {
   const scale = 1 / (2 * n);
@@ -30,21 +29,19 @@ export function symmetrize(n: number, k: number, neighbors: Int32Array, cond: Fl
     cols[fill[j]] = i;
     vals[fill[j]++] = p;
   }
-  // Sort each row by column and merge duplicates.
+  // Merge the entries a pair has from both directions; `slot` remembers
+  // where each column of the current row went, so no sorting is needed.
   const rowPtr = new Int32Array(n + 1);
   const col = new Int32Array(count[n]), val = new Float64Array(count[n]);
+  const slot = new Int32Array(n).fill(-1);
   let out = 0;
-  let order = new Int32Array(0);
   for (let i = 0; i < n; i++) {
-    const start = count[i], length = count[i + 1] - start;
-    if (order.length < length) order = new Int32Array(length);
-    for (let a = 0; a < length; a++) order[a] = start + a;
-    const row = order.subarray(0, length).sort((a, b) => cols[a] - cols[b]);
-    for (let a = 0; a < length; a++) {
-      const e = row[a];
-      if (out > rowPtr[i] && col[out - 1] === cols[e]) val[out - 1] += vals[e];
+    for (let e = count[i]; e < count[i + 1]; e++) {
+      const j = cols[e];
+      if (slot[j] >= rowPtr[i]) val[slot[j]] += vals[e];
       else {
-        col[out] = cols[e];
+        slot[j] = out;
+        col[out] = j;
         val[out++] = vals[e];
       }
     }
