@@ -78,4 +78,20 @@ test("worker threads give exactly the single-thread result", async () => {
   assert.equal(three, one);
 });
 
+for (const repulsion of ["exact", "barnes-hut"] as const) {
+  test(`one step split by rows over threads matches one thread (${repulsion})`, async () => {
+    const [input] = steps(1, 700, 6, 4);
+    const run = async (threads: number) => {
+      const e = new EvolutionaryEmbedding({ seed: 3, losses: [semantic({ threads, parallelFrom: 0, kernel: studentT({ repulsion }) }), displacement(), alignment()] });
+      e.addStep(input);
+      await e.optimize(30);
+      e.dispose();
+      return Array.from(e.steps[0].y);
+    };
+    const one = await run(1), two = await run(2);
+    const scale = Math.max(...one.map(Math.abs));
+    assert.ok(one.every((v, i) => Math.abs(v - two[i]) < 1e-9 * scale), "only the summation order differs");
+  });
+}
+
 test.run();

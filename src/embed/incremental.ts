@@ -42,7 +42,7 @@ import { measureQuality } from "./measure.ts";
 import type { StepState } from "./state.ts";
 
 export interface IncrementalOptions extends EmbeddingOptions {
-  /** Iterations for each new step (default 50). */
+  /** Iterations for each new step (default 25: the polished result is as good as with more). */
   iterations?: number;
   /** Recent embedded steps optimised along with each new one (default 0). */
   window?: number;
@@ -113,7 +113,7 @@ export class IncrementalEmbedder {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: IncrementalOptions = {}) {
-    const iterations = options.iterations ?? 50;
+    const iterations = options.iterations ?? 25;
     const integer = (name: string, v: number | undefined, min: number) => {
       if (v !== undefined && !(Number.isInteger(v) && v >= min)) throw new OptionError(name, `must be an integer ≥ ${min}, not ${v}`);
     };

@@ -30,6 +30,16 @@ export interface Kernel {
   klGradientSteps?(steps: readonly KernelStep[], exaggeration: number, weight: number): Promise<void>;
   /** Releases what the kernel holds (a GPU device); it still works afterwards. */
   dispose?(): void;
+  /**
+   * For one step split over threads by rows: the repulsion this kernel
+   * would use for these points, when it can be split (every thread then
+   * builds its kernel with `spec.repulsion` set to it, so all agree).
+   */
+  splitRepulsion?(y: Float64Array, n: number): "exact" | "barnes-hut" | undefined;
+  /** The repulsion sums of rows [from, to) into rep (cleared first); returns their part of Z. */
+  repulsionRows?(y: Float64Array, n: number, rep: Float64Array, from: number, to: number): number;
+  /** Adds the gradient given the complete repulsion sums and Z (klGradient = repulsion + this). */
+  applyGradient?(y: Float64Array, P: SparseMatrix, rep: Float64Array, z: number, exaggeration: number, weight: number, grad: Float64Array): void;
 }
 
 /** One step's part in a batched gradient. */
@@ -64,30 +74,38 @@ export function studentT(options: StudentTOptions = {}): Kernel {
     return n < exactBelow ? exact : fft.fasterThanTree(y, n) ? fft : tree;
   };
   let rep = new Float64Array(0);
+  const applyGradient = (y: Float64Array, P: SparseMatrix, rep: Float64Array, z: number, exaggeration: number, weight: number, grad: Float64Array) => {
+    const n = P.n, a = 4 * weight * exaggeration, r = z > 0 ? (4 * weight) / z : 0;
+    // Attraction over the sparse P.
+    const { rowPtr, col, val } = P;
+    for (let i = 0; i < n; i++) {
+      const xi = y[2 * i], yi = y[2 * i + 1];
+      let fx = 0, fy = 0;
+      for (let e = rowPtr[i]; e < rowPtr[i + 1]; e++) {
+        const j = col[e];
+        const dx = xi - y[2 * j], dy = yi - y[2 * j + 1];
+        const pq = val[e] / (1 + dx * dx + dy * dy);
+        fx += pq * dx;
+        fy += pq * dy;
+      }
+      grad[2 * i] += a * fx - r * rep[2 * i];
+      grad[2 * i + 1] += a * fy - r * rep[2 * i + 1];
+    }
+  };
   return {
     name: "student-t",
     spec: { ...options },
     klGradient(y, P, exaggeration, weight, grad) {
       const n = P.n;
       if (rep.length < 2 * n) rep = new Float64Array(2 * n);
-      const z = pick(y, n).compute(y, n, rep);
-      const a = 4 * weight * exaggeration, r = z > 0 ? (4 * weight) / z : 0;
-      // Attraction over the sparse P.
-      const { rowPtr, col, val } = P;
-      for (let i = 0; i < n; i++) {
-        const xi = y[2 * i], yi = y[2 * i + 1];
-        let fx = 0, fy = 0;
-        for (let e = rowPtr[i]; e < rowPtr[i + 1]; e++) {
-          const j = col[e];
-          const dx = xi - y[2 * j], dy = yi - y[2 * j + 1];
-          const pq = val[e] / (1 + dx * dx + dy * dy);
-          fx += pq * dx;
-          fy += pq * dy;
-        }
-        grad[2 * i] += a * fx - r * rep[2 * i];
-        grad[2 * i + 1] += a * fy - r * rep[2 * i + 1];
-      }
+      applyGradient(y, P, rep, pick(y, n).compute(y, n, rep), exaggeration, weight, grad);
     },
+    splitRepulsion(y, n) {
+      const chosen = pick(y, n);
+      return chosen === exact ? "exact" : chosen === tree ? "barnes-hut" : undefined;
+    },
+    repulsionRows: (y, n, rep, from, to) => pick(y, n).rows!(y, n, rep, from, to),
+    applyGradient,
     kl(y, P) {
       const n = P.n;
       let z = 0;

@@ -32,8 +32,7 @@ export function semantic(options: SemanticOptions = {}): Loss {
       const active = ctx.steps.filter((_, i) => ctx.active[i]);
       const pairs = active.reduce((sum, s) => sum + (s.n * s.n) / 2, 0);
       const threads = options.threads === "auto" || options.threads === undefined ? await hardwareThreads() : options.threads;
-      // Threads take whole steps, so a single active step gains nothing from them.
-      inRun = threads > 1 && active.length > 1 && pairs >= parallelFrom && kernel.spec !== undefined && typeof SharedArrayBuffer === "function";
+      inRun = threads > 1 && pairs >= parallelFrom && kernel.spec !== undefined && typeof SharedArrayBuffer === "function";
       if (!inRun) return;
       pool ??= new KlPool(threads - 1, kernel);
       await pool.begin(active);

@@ -2,13 +2,18 @@
  * Spreads the per-step KL gradients of an iteration over worker threads:
  * steps are independent within an iteration, so each is computed whole by
  * one thread (the main thread takes a share too) and results do not depend
- * on how steps were assigned. Synchronisation is one shared counter per
- * iteration (Atomics), not a message, so an iteration costs microseconds of
- * overhead.
+ * on how steps were assigned. A single step (a new step of a stream) is
+ * split by rows instead: each thread sums the repulsion of its rows, the
+ * main thread adds the parts and finishes the gradient; that result depends
+ * on the number of threads only in its last bits. Synchronisation is one
+ * shared counter per iteration (Atomics), not a message, so an iteration
+ * costs microseconds of overhead.
  */
-import type { Kernel } from "../kernel.ts";
+import { type Kernel, studentT } from "../kernel.ts";
+import { splitRows } from "../repulsion.ts";
 import type { StepState } from "../state.ts";
 import type { KlReply } from "./messages.ts";
+import { awaitChange } from "./spin.ts";
 import { spawnThread, type Thread } from "./threads.ts";
 
 interface Worker {
@@ -28,6 +33,8 @@ export class KlPool {
   private seq = 0;
   private local: StepState[] = [];
   private running = false;
+  /** The split of a single step, while such a run lasts. */
+  private split?: { step: StepState; kernel: Kernel; bounds: number[]; rep: Float64Array; parts: Float64Array[]; z: Float64Array };
 
   constructor(private readonly size: number, private readonly kernel: Kernel) {}
 
@@ -35,14 +42,37 @@ export class KlPool {
   async begin(active: StepState[]): Promise<void> {
     while (this.workers.length < this.size) this.workers.push(await this.spawn());
     for (const s of active) this.share(s);
-    const shares = assign(active, this.workers.length + 1);
-    this.local = shares[0];
     this.ctrl = new Int32Array(new SharedArrayBuffer(4 * (1 + this.workers.length)));
     this.seq = 0;
-    this.workers.forEach((w, slot) => {
-      w.thread.keepAlive(true);
-      w.thread.post({ type: "run", ids: shares[slot + 1].map((s) => this.ids.get(s)!), ctrl: this.ctrl, params: this.params, slot, kernel: this.kernel.spec });
-    });
+    const one = active.length === 1 ? active[0] : undefined;
+    const choice = one && this.kernel.spec && this.kernel.splitRepulsion?.(one.y, one.n);
+    this.split = undefined;
+    if (one && choice) {
+      const spec = { ...this.kernel.spec, repulsion: choice };
+      const shared = () => new Float64Array(new SharedArrayBuffer(16 * one.n));
+      this.split = {
+        step: one,
+        kernel: studentT(spec),
+        bounds: splitRows(one.n, this.workers.length + 1, choice === "exact"),
+        rep: new Float64Array(2 * one.n),
+        parts: this.workers.map(shared),
+        z: new Float64Array(new SharedArrayBuffer(8 * this.workers.length)),
+      };
+      const { bounds, parts, z } = this.split;
+      this.local = [];
+      this.workers.forEach((w, slot) => {
+        w.thread.keepAlive(true);
+        const split = { from: bounds[slot + 1], to: bounds[slot + 2], rep: parts[slot], z };
+        w.thread.post({ type: "run", ids: [this.ids.get(one)!], ctrl: this.ctrl, params: this.params, slot, kernel: spec, split });
+      });
+    } else {
+      const shares = assign(active, this.workers.length + 1);
+      this.local = shares[0];
+      this.workers.forEach((w, slot) => {
+        w.thread.keepAlive(true);
+        w.thread.post({ type: "run", ids: shares[slot + 1].map((s) => this.ids.get(s)!), ctrl: this.ctrl, params: this.params, slot, kernel: this.kernel.spec });
+      });
+    }
     this.running = true;
   }
 
@@ -53,15 +83,25 @@ export class KlPool {
     const seq = ++this.seq;
     Atomics.store(this.ctrl, 0, seq);
     Atomics.notify(this.ctrl, 0);
+    const split = this.split;
+    let z = 0;
+    if (split) z = split.kernel.repulsionRows!(split.step.y, split.step.n, split.rep, split.bounds[0], split.bounds[1]);
     for (const s of this.local) this.kernel.klGradient(s.y, s.P, exaggeration, weight, s.grad);
     this.workers.forEach((w, slot) => {
       for (;;) {
         const done = Atomics.load(this.ctrl, 1 + slot);
         if (done === seq) break;
         if (done < 0) throw new Error(`a gradient worker failed: ${w.error ?? "unknown error"}`);
-        Atomics.wait(this.ctrl, 1 + slot, done, 100);
+        awaitChange(this.ctrl, 1 + slot, done, 100);
       }
     });
+    if (!split) return;
+    const { step, rep, parts } = split;
+    parts.forEach((part, slot) => {
+      z += split.z[slot];
+      for (let i = 0; i < rep.length; i++) rep[i] += part[i];
+    });
+    split.kernel.applyGradient!(step.y, step.P, rep, z, exaggeration, weight, step.grad);
   }
 
   /** Ends the run: workers leave their loops and wait for the next one. */

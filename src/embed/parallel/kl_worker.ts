@@ -1,12 +1,14 @@
 /**
  * Worker side of the parallel semantic gradient: holds the affinities of
  * the steps it was given and, while a run lasts, computes the KL gradient of
- * its assigned steps in place (points and gradients are shared memory)
- * every time the main thread bumps the iteration counter.
+ * its assigned steps in place (points and gradients are shared memory), or
+ * its rows of one split step's repulsion, every time the main thread bumps
+ * the iteration counter.
  */
 import { studentT, type StudentTOptions } from "../kernel.ts";
 import type { SparseMatrix } from "../sparse.ts";
 import type { KlRun, KlStep, KlWorkerMessage } from "./messages.ts";
+import { awaitChange } from "./spin.ts";
 
 interface Held {
   y: Float64Array;
@@ -30,17 +32,20 @@ function hold(m: KlStep): void {
   steps.set(m.id, { y: m.y, grad: m.grad, P: { n: m.n, rowPtr: m.rowPtr, col: m.col, val: m.val } });
 }
 
-function run({ ids, ctrl, params, slot, kernel: options }: KlRun): void {
+function run({ ids, ctrl, params, slot, kernel: options, split }: KlRun): void {
   const kernel = studentT(options as StudentTOptions);
   const mine = ids.map((id) => steps.get(id)!);
+  const work = split
+    ? () => (split.z[slot] = kernel.repulsionRows!(mine[0].y, mine[0].P.n, split.rep, split.from, split.to))
+    : () => mine.forEach((s) => kernel.klGradient(s.y, s.P, params[0], params[1], s.grad));
   let seen = 0;
   for (;;) {
-    Atomics.wait(ctrl, 0, seen);
+    awaitChange(ctrl, 0, seen);
     const seq = Atomics.load(ctrl, 0);
     if (seq < 0) break;
     seen = seq;
     try {
-      for (const s of mine) kernel.klGradient(s.y, s.P, params[0], params[1], s.grad);
+      work();
       Atomics.store(ctrl, 1 + slot, seq);
     } catch (error) {
       Atomics.store(ctrl, 1 + slot, -1);

@@ -21,6 +21,8 @@ export interface KlRun {
   params: Float64Array;
   slot: number;
   kernel: unknown;
+  /** One step split by rows: this worker's rows, its repulsion buffer and the shared parts of Z. */
+  split?: { from: number; to: number; rep: Float64Array; z: Float64Array };
 }
 
 export type KlWorkerMessage = KlStep | KlRun;
