@@ -19,7 +19,10 @@ export function toFrame(embedding: EvolutionaryEmbedding, quality?: unknown): Fr
       instance[row] = s.instance[i];
       prompt[row] = s.prompt[i];
       step[row] = s.step;
-      [x[row], y[row], lane[row], free[row]] = out;
+      x[row] = out[0];
+      y[row] = out[1];
+      lane[row] = out[2];
+      free[row] = out[3];
     }
   }
   const table = frameTable({

@@ -36,10 +36,11 @@ import { type FrameTable, type FrameUpdate, setUpdate } from "../data/frame_tabl
 import { readStepTable, type StepTable } from "../data/step_table.ts";
 import { DimensionError, DuplicateRowError, OptionError, StepOrderError, throwIfAborted } from "../errors.ts";
 import { readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
-import { type EmbeddingOptions, EvolutionaryEmbedding, type StepInput } from "./embedding.ts";
+import { type EmbeddingOptions, EvolutionaryEmbedding } from "./embedding.ts";
 import { toFrame } from "./frame.ts";
 import { measureQuality } from "./measure.ts";
 import type { StepState } from "./state.ts";
+import { StepBuffer } from "./step_buffer.ts";
 
 export interface IncrementalOptions extends EmbeddingOptions {
   /** Iterations for each new step (default 25: the polished result is as good as with more). */
@@ -77,14 +78,6 @@ export interface IncrementalStats {
   droppedRows: number;
 }
 
-/** Rows of one step not yet embedded. */
-interface Pending {
-  chunks: { instance: Int32Array; prompt: Int32Array; features: Float32Array }[];
-  ids: Set<number>;
-  /** When the step became complete (performance.now()), or NaN. */
-  completeAt: number;
-}
-
 /** Counters a checkpoint carries so a restored embedder continues exactly. */
 export interface Counters {
   updates: number;
@@ -106,9 +99,8 @@ export class IncrementalEmbedder {
   readonly embedding: EvolutionaryEmbedding;
   private readonly options: Required<Pick<IncrementalOptions, "iterations" | "window" | "polish" | "late" | "quality" | "k">> & { instances?: number };
   private readonly saved: SavedOptions;
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new StepBuffer();
   private counters: Counters = { updates: 0, totalIterations: 0, droppedRows: 0, maxStep: -1, ended: false, dim: -1 };
-  private peak = { rows: 0, steps: 0 };
   private readonly disposal = new AbortController();
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -163,7 +155,7 @@ export class IncrementalEmbedder {
         }
         continue;
       }
-      if (this.pending.get(step)?.ids.has(cols.instance[r])) throw new DuplicateRowError(cols.instance[r], step, r);
+      if (this.pending.has(step, cols.instance[r])) throw new DuplicateRowError(cols.instance[r], step, r);
       keep.push(r);
     }
     // Validated: from here on nothing throws.
@@ -178,7 +170,7 @@ export class IncrementalEmbedder {
     for (const [step, rows] of byStep) {
       const features = new Float32Array(rows.length * dim);
       rows.forEach((r, i) => features.set(cols.features!.subarray(r * dim, (r + 1) * dim), i * dim));
-      this.buffer(step, {
+      this.pending.add(step, {
         instance: Int32Array.from(rows, (r) => cols.instance[r]),
         prompt: Int32Array.from(rows, (r) => code[cols.prompt[r]]),
         features,
@@ -196,8 +188,7 @@ export class IncrementalEmbedder {
 
   /** Whether a step is complete and waiting for `update`. */
   get ready(): boolean {
-    for (const p of this.pending.values()) if (!Number.isNaN(p.completeAt)) return true;
-    return false;
+    return this.pending.complete() !== undefined;
   }
 
   /**
@@ -243,13 +234,13 @@ export class IncrementalEmbedder {
   }
 
   get stats(): IncrementalStats {
-    const { rows, steps } = this.pendingSize();
+    const { rows, steps } = this.pending.size();
     return {
       embeddedSteps: this.embedding.steps.length,
       pendingSteps: steps,
       pendingRows: rows,
-      peakPendingRows: this.peak.rows,
-      peakPendingSteps: this.peak.steps,
+      peakPendingRows: this.pending.peak.rows,
+      peakPendingSteps: this.pending.peak.steps,
       updates: this.counters.updates,
       totalIterations: this.counters.totalIterations,
       droppedRows: this.counters.droppedRows,
@@ -265,7 +256,7 @@ export class IncrementalEmbedder {
   checkpoint(): Promise<Uint8Array> {
     return this.serial(() => writeCheckpoint({
       steps: this.embedding.steps,
-      pending: [...this.pending.keys()].sort((a, b) => a - b).map((step) => this.assemble(step)),
+      pending: this.pending.all(this.counters.dim),
       prompts: this.embedding.prompts,
       random: this.embedding.randomState(),
       counters: this.counters,
@@ -288,7 +279,7 @@ export class IncrementalEmbedder {
     embedder.embedding.prompts.push(...c.prompts);
     embedder.embedding.restore(c.steps, c.random);
     embedder.counters = { ...c.counters };
-    for (const p of c.pending) embedder.buffer(p.step, p);
+    for (const p of c.pending) embedder.pending.add(p.step, p);
     embedder.markComplete();
     return embedder;
   }
@@ -325,75 +316,25 @@ export class IncrementalEmbedder {
    * the window); undefined when none is complete.
    */
   private async embedComplete(stop: AbortSignal): Promise<{ added: StepState[]; iterations: number; since: number } | undefined> {
-    let upTo = -Infinity, since = Infinity;
-    for (const [step, p] of this.pending) {
-      if (Number.isNaN(p.completeAt)) continue;
-      upTo = Math.max(upTo, step);
-      since = Math.min(since, p.completeAt);
-    }
-    if (upTo === -Infinity) return undefined;
+    const complete = this.pending.complete();
+    if (!complete) return undefined;
     const added: StepState[] = [];
     let iterations = 0;
     // Steps up to `upTo` that arrive meanwhile (filling gaps) are taken too, in order.
-    for (let step = this.nextPending(upTo); step !== undefined; step = this.nextPending(upTo)) {
+    for (let step = this.pending.next(complete.upTo); step !== undefined; step = this.pending.next(complete.upTo)) {
       throwIfAborted(stop, "incremental embedding");
-      added.push(this.embedding.addStep(this.take(step)));
+      added.push(this.embedding.addStep(this.pending.take(step, this.counters.dim)));
       const first = this.embedding.steps.length - 1 - this.options.window;
       await this.embedding.optimize(this.options.iterations, { active: (_, i) => i >= first, signal: stop });
       iterations += this.options.iterations;
     }
     throwIfAborted(stop, "incremental embedding");
     this.counters.totalIterations += iterations;
-    return { added, iterations, since };
-  }
-
-  private buffer(step: number, chunk: Pending["chunks"][number]): void {
-    const p = this.pending.get(step) ?? this.pending.set(step, { chunks: [], ids: new Set(), completeAt: NaN }).get(step)!;
-    p.chunks.push(chunk);
-    chunk.instance.forEach((id) => p.ids.add(id));
-    const { rows, steps } = this.pendingSize();
-    this.peak = { rows: Math.max(this.peak.rows, rows), steps: Math.max(this.peak.steps, steps) };
+    return { added, iterations, since: complete.since };
   }
 
   private markComplete(): void {
-    const now = performance.now(), { maxStep, ended } = this.counters, { instances } = this.options;
-    for (const [step, p] of this.pending) {
-      if (Number.isNaN(p.completeAt) && (ended || step < maxStep || (instances !== undefined && p.ids.size >= instances))) p.completeAt = now;
-    }
-  }
-
-  private nextPending(upTo: number): number | undefined {
-    let next: number | undefined;
-    for (const step of this.pending.keys()) if (step <= upTo && (next === undefined || step < next)) next = step;
-    return next;
-  }
-
-  /** A buffered step's rows as one step input, sorted by instance (as splitSteps does). */
-  private assemble(step: number): StepInput {
-    const { chunks } = this.pending.get(step)!;
-    const dim = this.counters.dim;
-    const rows = chunks.flatMap((c, k) => Array.from(c.instance, (id, i) => [id, k, i] as const)).sort((a, b) => a[0] - b[0]);
-    const features = new Float32Array(rows.length * dim);
-    rows.forEach(([, k, i], r) => features.set(chunks[k].features.subarray(i * dim, (i + 1) * dim), r * dim));
-    return {
-      step,
-      instance: Int32Array.from(rows, ([id]) => id),
-      prompt: Int32Array.from(rows, ([, k, i]) => chunks[k].prompt[i]),
-      features,
-      dim,
-    };
-  }
-
-  private take(step: number): StepInput {
-    const input = this.assemble(step);
-    this.pending.delete(step);
-    return input;
-  }
-
-  private pendingSize(): { rows: number; steps: number } {
-    let rows = 0;
-    for (const p of this.pending.values()) rows += p.ids.size;
-    return { rows, steps: this.pending.size };
+    this.pending.markComplete(this.counters.maxStep, this.counters.ended, this.options.instances);
   }
 
   private frame(
@@ -410,7 +351,7 @@ export class IncrementalEmbedder {
       totalIterations: this.counters.totalIterations,
       ms: now - u.started,
       latencyMs: now - u.since,
-      pendingRows: this.pendingSize().rows,
+      pendingRows: this.pending.size().rows,
       droppedRows: this.counters.droppedRows,
       final: u.final,
       polish: u.polish,

@@ -27,7 +27,7 @@ export function radial(options: RadialOptions = {}): Layout {
     },
     laneCenter: () => R,
     lane(x, y, g) {
-      const r = Math.hypot(x, y) || 1e-12;
+      const r = Math.sqrt(x * x + y * y) || 1e-12;
       g[0] = x / r;
       g[1] = y / r;
       return r;
@@ -43,7 +43,7 @@ export function radial(options: RadialOptions = {}): Layout {
       out[1] = (R + d) * Math.sin(f);
     },
     display(x, y, t, out) {
-      const r = Math.hypot(x, y) + gap * t, a = Math.atan2(y, x);
+      const r = Math.sqrt(x * x + y * y) + gap * t, a = Math.atan2(y, x);
       out[0] = r * Math.cos(a);
       out[1] = r * Math.sin(a);
       out[2] = r;
