@@ -70,7 +70,7 @@ export type { ElementType, TensorArray, TensorData } from "./src/onnx/tensor.ts"
 
 // The evolutionary embedding
 export { type Affinity, perplexityAffinity, type PerplexityOptions } from "./src/embed/affinities.ts";
-export { type Kernel, type KernelStep, studentT } from "./src/embed/kernel.ts";
+export { type Kernel, type KernelStep, studentT, type StudentTOptions } from "./src/embed/kernel.ts";
 export { type Gpu, type GpuAdapterDescription, type GpuOptions, requestGpu } from "./src/gpu/device.ts";
 export {
   type Backend,

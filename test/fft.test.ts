@@ -1,6 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { alignment, displacement, EvolutionaryEmbedding, measureQuality, OptionError, random, semantic, type StepInput, studentT } from "../mod.ts";
+import { OptionError, random } from "../mod.ts";
+import { clusteredSteps, ring, trustworthinessWith } from "./fixtures.ts";
 import { fftRepulsion } from "../src/embed/fft_repulsion.ts";
 import { exactRepulsion } from "../src/embed/repulsion.ts";
 
@@ -15,16 +16,6 @@ function errors(y: Float64Array, n: number, repulsion = fftRepulsion()): { gradi
     den += (exact[i] / ze) ** 2;
   }
   return { gradient: den > 0 ? Math.sqrt(num / den) : Math.sqrt(num), z: Math.abs(zf / ze - 1) };
-}
-
-function ring(n: number, seed: number): Float64Array {
-  const rng = random(seed), y = new Float64Array(2 * n);
-  for (let i = 0; i < n; i++) {
-    const a = rng.next() * 2 * Math.PI, r = 10 + rng.normal();
-    y[2 * i] = r * Math.cos(a);
-    y[2 * i + 1] = r * Math.sin(a);
-  }
-  return y;
 }
 
 function clusters(n: number, seed: number): Float64Array {
@@ -75,22 +66,8 @@ test("fftRepulsion rejects a grid that is not a power of two", () => {
 });
 
 test("the FFT path ends within 0.01 trustworthiness of the exact one", async () => {
-  const rng = random(2), dim = 8, n = 300;
-  const centre = Array.from({ length: 4 }, () => Float32Array.from({ length: dim }, () => 4 * rng.normal()));
-  const input: StepInput[] = Array.from({ length: 2 }, (_, t) => ({
-    step: t,
-    instance: Int32Array.from({ length: n }, (_, i) => i),
-    prompt: Int32Array.from({ length: n }, (_, i) => i % 4),
-    features: Float32Array.from({ length: n * dim }, (_, k) => centre[Math.floor(k / dim) % 4][k % dim] * ((t + 1) / 2) + rng.normal()),
-    dim,
-  }));
-  const run = async (repulsion: "exact" | "fft") => {
-    const e = new EvolutionaryEmbedding({ seed: 1, losses: [semantic({ kernel: studentT({ repulsion }), threads: 1 }), displacement(), alignment()] });
-    for (const s of input) e.addStep(s);
-    await e.optimize(200);
-    return measureQuality(e).meanTrustworthiness;
-  };
-  const exact = await run("exact"), fft = await run("fft");
+  const input = clusteredSteps(2, 300, 8, 2);
+  const exact = await trustworthinessWith("exact", input, 200), fft = await trustworthinessWith("fft", input, 200);
   assert.ok(exact > 0.85);
   assert.ok(Math.abs(exact - fft) <= 0.01, `exact ${exact}, FFT ${fft}`);
 });

@@ -1,29 +1,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { alignment, displacement, EvolutionaryEmbedding, measureQuality, random, semantic, type StepInput, studentT } from "../mod.ts";
+import { alignment, displacement, EvolutionaryEmbedding, semantic, studentT } from "../mod.ts";
+import { clusteredSteps as steps, ring, trustworthinessWith } from "./fixtures.ts";
 import { barnesHutRepulsion, exactRepulsion } from "../src/embed/repulsion.ts";
-
-function ring(n: number, seed: number): Float64Array {
-  const rng = random(seed), y = new Float64Array(2 * n);
-  for (let i = 0; i < n; i++) {
-    const a = rng.next() * 2 * Math.PI, r = 10 + rng.normal();
-    y[2 * i] = r * Math.cos(a);
-    y[2 * i + 1] = r * Math.sin(a);
-  }
-  return y;
-}
-
-function steps(T: number, n: number, dim: number, seed: number): StepInput[] {
-  const rng = random(seed);
-  const centre = Array.from({ length: 4 }, () => Float32Array.from({ length: dim }, () => 4 * rng.normal()));
-  return Array.from({ length: T }, (_, t) => ({
-    step: t,
-    instance: Int32Array.from({ length: n }, (_, i) => i),
-    prompt: Int32Array.from({ length: n }, (_, i) => i % 4),
-    features: Float32Array.from({ length: n * dim }, (_, k) => centre[Math.floor(k / dim) % 4][k % dim] * ((t + 1) / T) + rng.normal()),
-    dim,
-  }));
-}
 
 test("Barnes-Hut repulsion approximates the exact sum (θ = 0.5) and is exact as θ → 0", () => {
   const n = 800, y = ring(n, 1);
@@ -54,13 +33,7 @@ test("Barnes-Hut copes with coincident points", () => {
 
 test("the fast path ends within 0.01 trustworthiness of the exact one", async () => {
   const input = steps(3, 300, 8, 2);
-  const run = async (repulsion: "exact" | "barnes-hut") => {
-    const e = new EvolutionaryEmbedding({ seed: 1, losses: [semantic({ kernel: studentT({ repulsion }), threads: 1 }), displacement(), alignment()] });
-    for (const s of input) e.addStep(s);
-    await e.optimize(400);
-    return measureQuality(e).meanTrustworthiness;
-  };
-  const exact = await run("exact"), fast = await run("barnes-hut");
+  const exact = await trustworthinessWith("exact", input, 400), fast = await trustworthinessWith("barnes-hut", input, 400);
   assert.ok(exact > 0.85);
   assert.ok(Math.abs(exact - fast) <= 0.01, `exact ${exact}, Barnes-Hut ${fast}`);
 });
