@@ -7,6 +7,8 @@
  * the weight is on the scale of the per-step KL (the default 1 plays the
  * role of the reference's 0.05 on its unaveraged sum).
  */
+import type { Layout } from "../../layouts/layout.ts";
+import type { StepState } from "../state.ts";
 import { type Loss, type Weight, weightAt } from "./loss.ts";
 
 export interface AlignmentOptions {
@@ -16,29 +18,37 @@ export interface AlignmentOptions {
 export function alignment(options: AlignmentOptions = {}): Loss {
   const weight = options.weight ?? 1;
   const ga = new Float64Array(2), gb = new Float64Array(2);
+  // Each step's free coordinates and their gradients, computed once per call
+  // (a step is the later end of one pair and the earlier end of the next).
+  let here = freeBuffer(0), there = freeBuffer(0);
   return {
     name: "alignment",
     gradient(ctx) {
       const w = weightAt(weight, ctx.progress), circular = ctx.layout.circular;
+      let known = -1; // the step whose coordinates `here` holds
       for (let k = 0; k + 1 < ctx.steps.length; k++) {
         const a = ctx.steps[k], b = ctx.steps[k + 1];
         const activeA = ctx.active[k], activeB = ctx.active[k + 1];
         if (!activeA && !activeB) continue;
+        if (known !== k) here = freeOf(ctx.layout, a, here);
+        there = freeOf(ctx.layout, b, there);
         const scale = w / a.n;
         for (let i = 0; i < a.n; i++) {
           const j = a.next[i];
           if (j < 0) continue;
-          const d = ctx.layout.free(a.y[2 * i], a.y[2 * i + 1], ga) - ctx.layout.free(b.y[2 * j], b.y[2 * j + 1], gb);
+          const d = here.f[i] - there.f[j];
           const h = scale * (circular ? Math.sin(d) : d);
           if (activeA) {
-            a.grad[2 * i] += h * ga[0];
-            a.grad[2 * i + 1] += h * ga[1];
+            a.grad[2 * i] += h * here.g[2 * i];
+            a.grad[2 * i + 1] += h * here.g[2 * i + 1];
           }
           if (activeB) {
-            b.grad[2 * j] -= h * gb[0];
-            b.grad[2 * j + 1] -= h * gb[1];
+            b.grad[2 * j] -= h * there.g[2 * j];
+            b.grad[2 * j + 1] -= h * there.g[2 * j + 1];
           }
         }
+        [here, there] = [there, here];
+        known = k + 1;
       }
     },
     value(ctx) {
@@ -56,4 +66,27 @@ export function alignment(options: AlignmentOptions = {}): Loss {
       return total;
     },
   };
+}
+
+interface FreeBuffer {
+  /** Free coordinate of each point. */
+  f: Float64Array;
+  /** Its gradient, n×2. */
+  g: Float64Array;
+}
+
+function freeBuffer(n: number): FreeBuffer {
+  return { f: new Float64Array(n), g: new Float64Array(2 * n) };
+}
+
+/** Fills (growing if needed) a buffer with a step's free coordinates. */
+function freeOf(layout: Layout, s: StepState, into: FreeBuffer): FreeBuffer {
+  const buffer = into.f.length < s.n ? freeBuffer(s.n) : into;
+  const g = new Float64Array(2);
+  for (let i = 0; i < s.n; i++) {
+    buffer.f[i] = layout.free(s.y[2 * i], s.y[2 * i + 1], g);
+    buffer.g[2 * i] = g[0];
+    buffer.g[2 * i + 1] = g[1];
+  }
+  return buffer;
 }

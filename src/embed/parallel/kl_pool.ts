@@ -144,10 +144,16 @@ export class KlPool {
   }
 }
 
-/** Longest-processing-time assignment of steps to `parts` threads by O(n²) cost. */
+/**
+ * Longest-processing-time assignment of steps to `parts` threads by O(n²)
+ * cost. Share 0 is the main thread's, which also runs the other losses and
+ * the updates: about as much, measured, as 100 n²-units per point, so it
+ * starts with that load.
+ */
 function assign(steps: StepState[], parts: number): StepState[][] {
   const shares: StepState[][] = Array.from({ length: parts }, () => []);
   const load = new Float64Array(parts);
+  load[0] = 100 * steps.reduce((sum, s) => sum + s.n, 0);
   for (const s of [...steps].sort((a, b) => b.n - a.n)) {
     let best = 0;
     for (let p = 1; p < parts; p++) if (load[p] < load[best]) best = p;
