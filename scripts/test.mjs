@@ -1,7 +1,8 @@
-// The test command: type check, then the uvu suites under Node, Deno and Bun.
+// The test command: type check, then the uvu suites under Node, Deno and Bun
+// (installing Debian's chromium first when it is missing, for the browser test).
 // Ends with one line "N passed, N failed" summed over every runtime.
 import { spawnSync } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 
 const only = process.argv.slice(2);
 const files = readdirSync("test").filter((f) => f.endsWith(".test.ts")).sort()
@@ -16,6 +17,14 @@ const runtimes = [
 
 let passed = 0, failed = 0;
 const summary = [];
+
+// The browser test drives Debian's chromium: install it on a fresh machine (as root, with apt).
+if (!["/usr/bin/chromium", "/usr/bin/chromium-browser"].some((p) => existsSync(p)) && process.getuid?.() === 0 && existsSync("/usr/bin/apt-get")) {
+  console.log("== installing chromium (apt-get) for the browser test");
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  spawnSync("apt-get", ["update"], { stdio: "inherit", env });
+  spawnSync("apt-get", ["install", "-y", "chromium"], { stdio: "inherit", env });
+}
 
 console.log("== type check (tsc --noEmit)");
 const tsc = spawnSync(bin("tsc"), ["--noEmit", "-p", "."], { stdio: "inherit" });
