@@ -54,7 +54,7 @@ function syntheticSteps(n: number, steps: number, seed = 0): StepTable[] {
 export const streamingCase: BenchCase = {
   name: "streaming",
   async *run() {
-    const iterations = 25;
+    const iterations = 20;
     for (const [n, steps] of [[100, 20], [1000, 12], [5000, 4], [10000, 4]]) {
       // Beyond 5000 points the side measurements (exact affinities, quality) would dominate the run.
       const side = n <= 5000;

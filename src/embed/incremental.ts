@@ -43,7 +43,7 @@ import type { StepState } from "./state.ts";
 import { StepBuffer } from "./step_buffer.ts";
 
 export interface IncrementalOptions extends EmbeddingOptions {
-  /** Iterations for each new step (default 25: the polished result is as good as with more). */
+  /** Iterations for each new step (default 20: the polished result is as good as with more). */
   iterations?: number;
   /** Recent embedded steps optimised along with each new one (default 0). */
   window?: number;
@@ -105,7 +105,7 @@ export class IncrementalEmbedder {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: IncrementalOptions = {}) {
-    const iterations = options.iterations ?? 25;
+    const iterations = options.iterations ?? 20;
     const integer = (name: string, v: number | undefined, min: number) => {
       if (v !== undefined && !(Number.isInteger(v) && v >= min)) throw new OptionError(name, `must be an integer ≥ ${min}, not ${v}`);
     };
