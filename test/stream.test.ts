@@ -6,6 +6,7 @@ import {
   CancelledError,
   DuplicateRowError,
   encode,
+  type Encoder,
   evolve,
   type FrameTable,
   fromAsync,
@@ -151,6 +152,35 @@ test("encode: an encoder as a pipeable operator", async () => {
   const cols = readStepTable(out, { features: true });
   assert.is(cols.featureDim, 3);
   assert.ok(out.getChild("image"), "the image column is kept");
+});
+
+test("encode: unsubscribing aborts the table being encoded", async () => {
+  let seen: AbortSignal | undefined;
+  let started!: () => void;
+  const running = new Promise<void>((resolve) => (started = resolve));
+  const slow: Encoder = {
+    name: "slow",
+    input: "features",
+    encode: ({ values, dim, signal }) => {
+      seen = signal;
+      started();
+      // Finishes only when aborted (or after a second, which would fail the test).
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => resolve({ features: values, dim }), 1000);
+        signal?.addEventListener("abort", () => {
+          clearTimeout(timer);
+          resolve({ features: values, dim });
+        });
+      });
+    },
+  };
+  let emitted = 0;
+  const subscription = from([stepOf(0, 1, 4)]).pipe(encode(slow)).subscribe(() => emitted++);
+  await running;
+  subscription.unsubscribe();
+  assert.ok(seen?.aborted, "the encoder's signal fired");
+  await nextMacrotask();
+  assert.is(emitted, 0);
 });
 
 test("fromAsync: unsubscribing aborts the generator", async () => {
