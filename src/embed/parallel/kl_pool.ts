@@ -33,6 +33,7 @@ export class KlPool {
   private seq = 0;
   private local: StepState[] = [];
   private running = false;
+  private readonly splitKernels = new Map<string, Kernel>();
   /** The split of a single step, while such a run lasts. */
   private split?: { step: StepState; kernel: Kernel; bounds: number[]; rep: Float64Array; parts: Float64Array[]; z: Float64Array };
 
@@ -50,9 +51,11 @@ export class KlPool {
     if (one && choice) {
       const spec = { ...this.kernel.spec, repulsion: choice };
       const shared = () => new Float64Array(new SharedArrayBuffer(16 * one.n));
+      // One kernel per choice for the pool's life, so its loops stay warm from step to step.
+      const kernel = this.splitKernels.get(choice) ?? this.splitKernels.set(choice, studentT(spec)).get(choice)!;
       this.split = {
         step: one,
-        kernel: studentT(spec),
+        kernel,
         bounds: splitRows(one.n, this.workers.length + 1, choice === "exact"),
         rep: new Float64Array(2 * one.n),
         parts: this.workers.map(shared),

@@ -5,7 +5,7 @@
  * its rows of one split step's repulsion, every time the main thread bumps
  * the iteration counter.
  */
-import { studentT, type StudentTOptions } from "../kernel.ts";
+import { type Kernel, studentT, type StudentTOptions } from "../kernel.ts";
 import type { SparseMatrix } from "../sparse.ts";
 import type { KlRun, KlStep, KlWorkerMessage } from "./messages.ts";
 import { awaitChange } from "./spin.ts";
@@ -32,8 +32,13 @@ function hold(m: KlStep): void {
   steps.set(m.id, { y: m.y, grad: m.grad, P: { n: m.n, rowPtr: m.rowPtr, col: m.col, val: m.val } });
 }
 
+// Kernels are kept across runs: a fresh one would start its hot loops cold
+// (V8 keeps type feedback per closure), which costs a short run much of its speed.
+const kernels = new Map<string, Kernel>();
+
 function run({ ids, ctrl, params, slot, kernel: options, split }: KlRun): void {
-  const kernel = studentT(options as StudentTOptions);
+  const key = JSON.stringify(options);
+  const kernel = kernels.get(key) ?? kernels.set(key, studentT(options as StudentTOptions)).get(key)!;
   const mine = ids.map((id) => steps.get(id)!);
   const work = split
     ? () => (split.z[slot] = kernel.repulsionRows!(mine[0].y, mine[0].P.n, split.rep, split.from, split.to))
