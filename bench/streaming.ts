@@ -55,7 +55,7 @@ export const streamingCase: BenchCase = {
   name: "streaming",
   async *run() {
     const iterations = 20;
-    for (const [n, steps] of [[100, 20], [1000, 12], [5000, 4], [10000, 4]]) {
+    for (const [n, steps] of [[100, 20], [1000, 12], [5000, 6], [10000, 8]]) {
       // Beyond 5000 points the side measurements (exact affinities, quality) would dominate the run.
       const side = n <= 5000;
       const tables = syntheticSteps(n, steps);

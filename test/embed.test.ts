@@ -2,6 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { calibrateRow } from "../src/embed/affinities.ts";
 import { exactNeighbors, warmNeighbors } from "../src/embed/neighbors.ts";
+import { symmetrize } from "../src/embed/sparse.ts";
 import {
   alignment,
   CancelledError,
@@ -128,23 +129,79 @@ test("perplexity calibration: every row reaches the target entropy, at any dista
   }
 });
 
+/** Squared distance between rows i and j of a row-major point set. */
+function squared(points: Float32Array, dim: number, i: number, j: number): number {
+  let d = 0;
+  for (let t = 0; t < dim; t++) d += (points[i * dim + t] - points[j * dim + t]) ** 2;
+  return d;
+}
+
 test("warm-started neighbours find most of the exact ones on a slightly moved point set", () => {
   const n = 400, dim = 8, k = 30, rng = random(13);
   const before = Float32Array.from({ length: n * dim }, () => rng.normal());
   const after = Float32Array.from(before, (v) => v + 0.05 * rng.normal());
   const previous = exactNeighbors(before, n, dim, k);
-  const rowPtr = Int32Array.from({ length: n + 1 }, (_, i) => i * k);
-  const warm = warmNeighbors(after, n, dim, k, rowPtr, previous.index, 1);
   const exact = exactNeighbors(after, n, dim, k);
-  let hits = 0;
-  for (let i = 0; i < n; i++) {
-    const truth = new Set(exact.index.subarray(i * k, (i + 1) * k));
-    for (const j of warm.index.subarray(i * k, (i + 1) * k)) hits += +truth.has(j);
+  // The previous graph as the plain k-NN lists, and as the symmetric P the embedding hands over.
+  const cond = new Float64Array(n * k).fill(1 / k);
+  const P = symmetrize(n, k, previous.index, cond);
+  for (const [rowPtr, col] of [[Int32Array.from({ length: n + 1 }, (_, i) => i * k), previous.index], [P.rowPtr, P.col]]) {
+    const warm = warmNeighbors(after, n, dim, k, rowPtr, col, 1);
+    let hits = 0;
+    for (let i = 0; i < n; i++) {
+      const truth = new Set(exact.index.subarray(i * k, (i + 1) * k));
+      const row = warm.index.subarray(i * k, (i + 1) * k), d = warm.distance.subarray(i * k, (i + 1) * k);
+      assert.equal(new Set(row).size, k);
+      assert.not.ok(row.includes(i));
+      // The distances are those of the listed points (in single precision), the nearest first.
+      row.forEach((j, a) => assert.ok(Math.abs(d[a] - squared(after, dim, i, j)) < 1e-5 * (1 + d[a])));
+      assert.ok(d.every((v) => v >= d[0]));
+      for (const j of row) hits += +truth.has(j);
+    }
+    assert.ok(hits / (n * k) > 0.9, `recall ${hits / (n * k)}`);
+    assert.equal(Array.from(warmNeighbors(after, n, dim, k, rowPtr, col, 1).index), Array.from(warm.index));
   }
-  assert.ok(hits / (n * k) > 0.9, `recall ${hits / (n * k)}`);
-  // Without previous neighbours a row is searched exactly.
+  // Without previous neighbours a row is searched exactly (the same neighbours, the nearest first).
   const none = warmNeighbors(after, n, dim, k, new Int32Array(n + 1), new Int32Array(0), 1);
-  assert.equal(Array.from(none.index), Array.from(exact.index));
+  for (let i = 0; i < n; i++) {
+    assert.equal(none.index[i * k], exact.index[i * k]);
+    assert.equal(Array.from(none.index.subarray(i * k, (i + 1) * k)).sort((a, b) => a - b), Array.from(exact.index.subarray(i * k, (i + 1) * k)).sort((a, b) => a - b));
+  }
+});
+
+test("symmetrize: a row holds its own neighbours in order, then the points that list it", () => {
+  // Point 0 lists 2, 1; point 1 lists 0, 2; point 2 lists 1, 0; point 3 lists 0, 1.
+  const P = symmetrize(4, 2, Int32Array.of(2, 1, 0, 2, 1, 0, 0, 1), Float64Array.of(0.6, 0.4, 0.7, 0.3, 0.9, 0.1, 0.5, 0.5));
+  assert.equal(Array.from(P.rowPtr), [0, 3, 6, 8, 10]);
+  assert.equal(Array.from(P.col), [2, 1, 3, 0, 2, 3, 1, 0, 0, 1]);
+  const at = (i: number, j: number) => P.val[P.col.subarray(P.rowPtr[i], P.rowPtr[i + 1]).indexOf(j) + P.rowPtr[i]];
+  assert.ok(Math.abs(at(0, 2) - (0.6 + 0.1) / 8) < 1e-15 && Math.abs(at(2, 0) - at(0, 2)) < 1e-15);
+  assert.ok(Math.abs(at(0, 3) - 0.5 / 8) < 1e-15 && Math.abs(at(3, 0) - at(0, 3)) < 1e-15);
+  assert.ok(Math.abs(P.val.reduce((a, b) => a + b, 0) - 1) < 1e-12);
+});
+
+test("warm affinities through the embedding: the same neighbours whether instances keep their rows or not", () => {
+  const [first] = clusteredSteps(1, 200, 6, 14), n = first.instance.length, k = 30, rng = random(15);
+  const steps = [first, { ...first, step: 1, features: Float32Array.from(first.features, (v) => v + 0.05 * rng.normal()) }];
+  const reversed = (s: StepInput): StepInput => {
+    const features = new Float32Array(s.features.length);
+    for (let i = 0; i < n; i++) features.set(s.features.subarray((n - 1 - i) * s.dim, (n - i) * s.dim), i * s.dim);
+    return { ...s, instance: s.instance.slice().reverse(), prompt: s.prompt.slice().reverse(), features };
+  };
+  for (const second of [steps[1], reversed(steps[1])]) {
+    const e = new EvolutionaryEmbedding({ affinity: perplexityAffinity({ perplexity: 10, neighbors: "warm" }), seed: 2 });
+    e.addStep(steps[0]);
+    const { P } = e.addStep(second);
+    const exact = exactNeighbors(second.features, n, second.dim, k);
+    let hits = 0;
+    for (let i = 0; i < n; i++) {
+      const truth = new Set(exact.index.subarray(i * k, (i + 1) * k));
+      for (const j of P.col.subarray(P.rowPtr[i], P.rowPtr[i] + k)) hits += +truth.has(j);
+    }
+    assert.ok(hits / (n * k) > 0.9, `recall ${hits / (n * k)}`);
+    assert.ok(Math.abs(P.val.reduce((a, b) => a + b, 0) - 1) < 1e-9);
+    e.dispose();
+  }
 });
 
 test("a new step warm-starts each instance at its free coordinate of the step before", () => {

@@ -1,8 +1,11 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { alignment, displacement, EvolutionaryEmbedding, semantic, studentT } from "../mod.ts";
+import { alignment, displacement, EvolutionaryEmbedding, perplexityAffinity, random, semantic, studentT } from "../mod.ts";
 import { clusteredSteps as steps, ring, trustworthinessWith } from "./fixtures.ts";
 import { barnesHutRepulsion, exactRepulsion } from "../src/embed/repulsion.ts";
+import { warmJob, warmRows } from "../src/embed/affinities.ts";
+import { warmBlocks } from "../src/embed/neighbors.ts";
+import { AffinityPool } from "../src/embed/parallel/affinity_pool.ts";
 
 test("Barnes-Hut repulsion approximates the exact sum (θ = 0.5) and is exact as θ → 0", () => {
   const n = 800, y = ring(n, 1);
@@ -62,9 +65,31 @@ for (const repulsion of ["exact", "barnes-hut"] as const) {
       return Array.from(e.steps[0].y);
     };
     const one = await run(1), two = await run(2);
-    const scale = Math.max(...one.map(Math.abs));
-    assert.ok(one.every((v, i) => Math.abs(v - two[i]) < 1e-9 * scale), "only the summation order differs");
+    if (repulsion === "barnes-hut") assert.equal(two, one, "rows do not depend on the thread that summed them");
+    else {
+      // One thread sums each pair once for both ends; split rows sum their own pairs: only the order differs.
+      const scale = Math.max(...one.map(Math.abs));
+      assert.ok(one.every((v, i) => Math.abs(v - two[i]) < 1e-9 * scale), "only the summation order differs");
+    }
   });
 }
+
+test("a warm step's rows shared over threads are those of one thread", async () => {
+  const n = 2600, dim = 6, rng = random(5);
+  const before = Float32Array.from({ length: n * dim }, () => rng.normal());
+  const after = Float32Array.from(before, (v) => v + 0.1 * rng.normal());
+  const hint = perplexityAffinity({ threads: 1 }).compute(before, n, dim);
+  const pool = new AffinityPool(2);
+  const started = Date.now();
+  while (!pool.ready && Date.now() - started < 20_000) await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.ok(pool.ready, "the affinity threads started");
+  const alone = warmJob(after, n, dim, 30, 10, hint, 7, false), shared = warmJob(after, n, dim, 30, 10, hint, 7, true);
+  const work = warmRows(alone);
+  for (let b = 0; b < warmBlocks(n); b++) work(b);
+  pool.run(shared, warmBlocks(n), warmRows(shared));
+  pool.dispose();
+  assert.equal(Array.from(shared.index), Array.from(alone.index));
+  assert.equal(Array.from(shared.cond), Array.from(alone.cond));
+});
 
 test.run();

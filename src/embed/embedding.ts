@@ -171,9 +171,10 @@ export class EvolutionaryEmbedding {
     }
   }
 
-  /** Releases the threads the losses hold; the embedding still works afterwards. */
+  /** Releases the threads the losses and the affinity hold; the embedding still works afterwards. */
   dispose(): void {
     for (const loss of this.losses) loss.dispose?.();
+    this.affinity.dispose?.();
   }
 
   /** The random generator's state, which a checkpoint needs to continue exactly. */
@@ -217,11 +218,13 @@ export class EvolutionaryEmbedding {
  * a restored embedding gets the same hint.
  */
 function neighborHint(last: StepState, instance: Int32Array): AffinityHint {
+  const { rowPtr: pr, col: pc } = last.P;
+  // The usual stream: the same instances in the same rows, so P serves as it is.
+  if (instance.length === last.n && instance.every((id, i) => id === last.instance[i])) return { rowPtr: pr, col: pc };
   const row = new Map<number, number>();
   instance.forEach((id, i) => row.set(id, i));
   const prevRow = Int32Array.from(instance, () => -1), nowRow = Int32Array.from(last.instance, (id) => row.get(id) ?? -1);
   nowRow.forEach((i, p) => i >= 0 && (prevRow[i] = p));
-  const { rowPtr: pr, col: pc } = last.P;
   const rowPtr = new Int32Array(instance.length + 1);
   prevRow.forEach((p, i) => (rowPtr[i + 1] = rowPtr[i] + (p < 0 ? 0 : pr[p + 1] - pr[p])));
   const col = new Int32Array(rowPtr[instance.length]);

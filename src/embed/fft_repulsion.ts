@@ -47,10 +47,10 @@ const CACHED = 2;
 /**
  * Measured costs (`npm run bench repulsion`, Node 20 and Bun 1.4): the FFTs
  * take about 7 ns · m² log₂ m, the interpolation 0.2 µs a point, Barnes-Hut
- * (θ = 0.5) 120 (Bun) to 240 (Node) ns · n log₂ n; the tree's low end is
- * taken, so a near tie goes to it.
+ * (θ = 0.5, group-wise traversal) 30 to 60 ns · n log₂ n (Node); a near tie
+ * goes to the tree.
  */
-const FFT_NS = 7, POINT_NS = 200, TREE_NS = 120;
+const FFT_NS = 7, POINT_NS = 200, TREE_NS = 50;
 
 export interface FftRepulsion extends Repulsion {
   /**

@@ -36,10 +36,15 @@ export interface Kernel {
    * builds its kernel with `spec.repulsion` set to it, so all agree).
    */
   splitRepulsion?(y: Float64Array, n: number): "exact" | "barnes-hut" | undefined;
-  /** The repulsion sums of rows [from, to) into rep (cleared first); returns their part of Z. */
-  repulsionRows?(y: Float64Array, n: number, rep: Float64Array, from: number, to: number): number;
-  /** Adds the gradient given the complete repulsion sums and Z (klGradient = repulsion + this). */
-  applyGradient?(y: Float64Array, P: SparseMatrix, rep: Float64Array, z: number, exaggeration: number, weight: number, grad: Float64Array): void;
+  /** Readies a split step for this iteration (on every thread); returns its number of chunks. */
+  prepareChunks?(y: Float64Array, n: number): number;
+  /**
+   * For the rows of chunk c: their repulsion sums, part of Z and attraction
+   * into out (n×5 per row: repulsion x, y, Z part, attraction x, y).
+   */
+  gradientChunk?(y: Float64Array, P: SparseMatrix, c: number, out: Float64Array): void;
+  /** Adds the gradient once every chunk is in out; the same as klGradient gives. */
+  finishChunks?(n: number, out: Float64Array, exaggeration: number, weight: number, grad: Float64Array): void;
 }
 
 /** One step's part in a batched gradient. */
@@ -61,51 +66,61 @@ export interface StudentTOptions {
   theta?: number;
   /** The FFT interpolation's grid (defaults as in fftRepulsion). */
   fft?: FftRepulsionOptions;
-  /** The point count from which "auto" leaves the exact sum (default 1500; measured crossover). */
+  /** The point count from which "auto" leaves the exact sum (default 500; Barnes-Hut is faster from about 300). */
   exactBelow?: number;
 }
 
+/** Rows per attraction chunk of a step split over threads. */
+const ATTRACTION_ROWS = 1024;
+
 /** t-SNE's Student-t kernel with one degree of freedom, q ∝ 1/(1 + d²). */
 export function studentT(options: StudentTOptions = {}): Kernel {
-  const mode = options.repulsion ?? "auto", exactBelow = options.exactBelow ?? 1500;
+  const mode = options.repulsion ?? "auto", exactBelow = options.exactBelow ?? 500;
   const exact = exactRepulsion(), tree = barnesHutRepulsion(options.theta ?? 0.5), fft = fftRepulsion(options.fft);
   const pick = (y: Float64Array, n: number): Repulsion => {
     if (mode !== "auto") return mode === "exact" ? exact : mode === "fft" ? fft : tree;
     return n < exactBelow ? exact : fft.fasterThanTree(y, n) ? fft : tree;
   };
   let rep = new Float64Array(0);
-  const applyGradient = (y: Float64Array, P: SparseMatrix, rep: Float64Array, z: number, exaggeration: number, weight: number, grad: Float64Array) => {
-    const n = P.n, a = 4 * weight * exaggeration, r = z > 0 ? (4 * weight) / z : 0;
-    // Attraction over the sparse P.
-    const { rowPtr, col, val } = P;
-    for (let i = 0; i < n; i++) {
-      const xi = y[2 * i], yi = y[2 * i + 1];
-      let fx = 0, fy = 0;
-      for (let e = rowPtr[i]; e < rowPtr[i + 1]; e++) {
-        const j = col[e];
-        const dx = xi - y[2 * j], dy = yi - y[2 * j + 1];
-        const pq = val[e] / (1 + dx * dx + dy * dy);
-        fx += pq * dx;
-        fy += pq * dy;
-      }
-      grad[2 * i] += a * fx - r * rep[2 * i];
-      grad[2 * i + 1] += a * fy - r * rep[2 * i + 1];
-    }
-  };
+  const pair = new Float64Array(2);
+  let split: Repulsion | undefined, repulsionChunks = 0;
   return {
     name: "student-t",
     spec: { ...options },
     klGradient(y, P, exaggeration, weight, grad) {
       const n = P.n;
       if (rep.length < 2 * n) rep = new Float64Array(2 * n);
-      applyGradient(y, P, rep, pick(y, n).compute(y, n, rep), exaggeration, weight, grad);
+      const z = pick(y, n).compute(y, n, rep), a = 4 * weight * exaggeration, r = z > 0 ? (4 * weight) / z : 0;
+      for (let i = 0; i < n; i++) {
+        attraction(y, P, i, pair, 0);
+        grad[2 * i] += a * pair[0] - r * rep[2 * i];
+        grad[2 * i + 1] += a * pair[1] - r * rep[2 * i + 1];
+      }
     },
     splitRepulsion(y, n) {
       const chosen = pick(y, n);
       return chosen === exact ? "exact" : chosen === tree ? "barnes-hut" : undefined;
     },
-    repulsionRows: (y, n, rep, from, to) => pick(y, n).rows!(y, n, rep, from, to),
-    applyGradient,
+    // Repulsion chunks come first, then the attraction in runs of rows (in row order, which reads P in order).
+    prepareChunks(y, n) {
+      split = pick(y, n);
+      repulsionChunks = split.split!.prepare(y, n);
+      return repulsionChunks + Math.ceil(n / ATTRACTION_ROWS);
+    },
+    gradientChunk(y, P, c, out) {
+      if (c < repulsionChunks) return split!.split!.chunk(y, P.n, c, out, 5);
+      const from = (c - repulsionChunks) * ATTRACTION_ROWS;
+      for (let i = from; i < Math.min(from + ATTRACTION_ROWS, P.n); i++) attraction(y, P, i, out, 5 * i + 3);
+    },
+    finishChunks(n, out, exaggeration, weight, grad) {
+      let z = 0;
+      for (let i = 0; i < n; i++) z += out[5 * i + 2];
+      const a = 4 * weight * exaggeration, r = z > 0 ? (4 * weight) / z : 0;
+      for (let i = 0; i < n; i++) {
+        grad[2 * i] += a * out[5 * i + 3] - r * out[5 * i];
+        grad[2 * i + 1] += a * out[5 * i + 4] - r * out[5 * i + 1];
+      }
+    },
     kl(y, P) {
       const n = P.n;
       let z = 0;
@@ -128,4 +143,20 @@ export function studentT(options: StudentTOptions = {}): Kernel {
       return kl;
     },
   };
+}
+
+/** Σ_j p_ij q_ij (y_i − y_j) over row i of P (t-SNE's attraction, unscaled), into out[at], out[at + 1]. */
+function attraction(y: Float64Array, P: SparseMatrix, i: number, out: Float64Array, at: number): void {
+  const { rowPtr, col, val } = P;
+  const xi = y[2 * i], yi = y[2 * i + 1];
+  let fx = 0, fy = 0;
+  for (let e = rowPtr[i]; e < rowPtr[i + 1]; e++) {
+    const j = col[e];
+    const dx = xi - y[2 * j], dy = yi - y[2 * j + 1];
+    const pq = val[e] / (1 + dx * dx + dy * dy);
+    fx += pq * dx;
+    fy += pq * dy;
+  }
+  out[at] = fx;
+  out[at + 1] = fy;
 }

@@ -1,111 +1,190 @@
 /**
- * A point quadtree in flat typed arrays (no per-node objects), rebuilt every
- * iteration for Barnes-Hut. Each node keeps its square cell, the number of
- * points below it and their centre of mass.
+ * A quadtree over points sorted in Morton (Z) order, rebuilt every
+ * iteration for Barnes-Hut. Sorting first makes every node a contiguous
+ * range of the sorted points, so the tree is a few flat typed arrays, the
+ * points of a subtree sit together in memory, and groups of nearby points
+ * (for group-wise traversal) are ranges too.
  */
 import { boundingBox } from "./bounds.ts";
 
+/** Grid resolution per axis: 2^16 cells, so a Morton code fits 32 bits. */
+const BITS = 16;
+
 export class QuadTree {
-  /** Number of nodes in use; node 0 is the root. */
+  /** Number of nodes; node 0 is the root. */
   size = 0;
+  /** Point indices in Morton order, and their coordinates in that order. */
+  order = new Int32Array(0);
+  sx = new Float64Array(0);
+  sy = new Float64Array(0);
+  /** Per node: its points are sorted positions [start, start + count). */
+  start = new Int32Array(0);
   count = new Int32Array(0);
-  /** Centre of mass (a sum while building). */
+  /** Per node: centre of mass and the larger side of its points' bounding box. */
   comX = new Float64Array(0);
   comY = new Float64Array(0);
-  /** Cell centre and half-width. */
-  midX = new Float64Array(0);
-  midY = new Float64Array(0);
-  half = new Float64Array(0);
-  /** First of four consecutive children, or −1 for a leaf. */
-  child = new Int32Array(0);
-  /** The point a one-point leaf holds, or −1. */
-  point = new Int32Array(0);
+  extent = new Float64Array(0);
+  /** Per node: its children are nodes [firstChild, firstChild + children); none for a leaf. */
+  firstChild = new Int32Array(0);
+  children = new Int32Array(0);
+  /**
+   * Nodes of at most `groupSize` points (or leaves) whose parent holds more,
+   * in Morton order: they partition the points.
+   */
+  groups = new Int32Array(0);
+  groupCount = 0;
+  /** Sorted Morton codes, and buffers for the sort. */
+  private codes = new Uint32Array(0);
+  private codesOut = new Uint32Array(0);
+  private orderOut = new Int32Array(0);
   private readonly box = new Float64Array(4);
+  /** Depth ≤ 16 and at most four children pushed per level: (node, depth, grouped) triples. */
+  private readonly stack = new Int32Array(3 * (4 * (BITS + 1) + 1));
+
+  /** `leafSize`: points a leaf may hold; `groupSize`: points a group may hold (≥ leafSize). */
+  constructor(readonly leafSize = 8, readonly groupSize = 32) {}
 
   /** Rebuilds the tree over the n points of y (n×2). */
   build(y: Float64Array, n: number): void {
-    this.reserve(4 * n + 16);
-    const [minX, minY, maxX, maxY] = boundingBox(y, n, this.box);
+    this.reservePoints(n);
+    this.sortByMorton(y, n);
     this.size = 0;
-    this.node((minX + maxX) / 2, (minY + maxY) / 2, Math.max(maxX - minX, maxY - minY, 1e-9) / 2 + 1e-9);
-    for (let i = 0; i < n; i++) this.insert(i, y[2 * i], y[2 * i + 1]);
-    for (let k = 0; k < this.size; k++) {
-      if (this.count[k] > 0) {
-        this.comX[k] /= this.count[k];
-        this.comY[k] /= this.count[k];
+    this.groupCount = 0;
+    if (n === 0) return;
+    this.addNode(0, n);
+    // Depth first from the root, children pushed in reverse, so that groups come out in Morton order.
+    const stack = this.stack;
+    let top = 0;
+    stack[top++] = 0; // node
+    stack[top++] = 0; // depth
+    stack[top++] = 0; // inside a group already
+    while (top > 0) {
+      const inGroup = stack[--top], depth = stack[--top], k = stack[--top];
+      // A leaf deeper than the grid (coincident points) may hold more than a group: it is a group all the same.
+      const leaf = this.count[k] <= this.leafSize || depth === BITS;
+      const grouped = inGroup || leaf || this.count[k] <= this.groupSize;
+      if (grouped && !inGroup) this.groups[this.groupCount++] = k;
+      if (leaf) continue;
+      // The two code bits below this depth's prefix pick the quadrant; the range is sorted by them.
+      const s = this.start[k], e = s + this.count[k], shift = 2 * (BITS - 1 - depth);
+      const first = this.size;
+      for (let q = 0, from = s; q < 4 && from < e; q++) {
+        const to = this.upperBound(from, e, shift, q);
+        if (to > from) this.addNode(from, to);
+        from = to;
+      }
+      this.firstChild[k] = first;
+      this.children[k] = this.size - first;
+      for (let c = this.size - 1; c >= first; c--) {
+        stack[top++] = c;
+        stack[top++] = depth + 1;
+        stack[top++] = +grouped;
       }
     }
   }
 
-  private insert(i: number, x: number, y: number): void {
-    let k = 0;
-    for (let depth = 0; ; depth++) {
-      this.count[k]++;
-      this.comX[k] += x;
-      this.comY[k] += y;
-      if (this.child[k] >= 0) {
-        k = this.child[k] + this.quadrant(k, x, y);
-        continue;
-      }
-      if (this.count[k] === 1) {
-        this.point[k] = i;
-        return;
-      }
-      // Coincident points stop splitting; they stay together in one leaf.
-      if (depth > 40) return;
-      const old = this.point[k];
-      this.split(k);
-      this.point[k] = -1;
-      if (old >= 0) {
-        const ox = this.comX[k] - x, oy = this.comY[k] - y; // the old point (sum minus the new one)
-        const c = this.child[k] + this.quadrant(k, ox, oy);
-        this.count[c] = 1;
-        this.comX[c] = ox;
-        this.comY[c] = oy;
-        this.point[c] = old;
-      }
-      k = this.child[k] + this.quadrant(k, x, y);
-    }
-  }
-
-  private quadrant(k: number, x: number, y: number): number {
-    return (x >= this.midX[k] ? 1 : 0) + (y >= this.midY[k] ? 2 : 0);
-  }
-
-  private split(k: number): void {
-    const h = this.half[k] / 2;
-    this.child[k] = this.size;
-    for (let q = 0; q < 4; q++) this.node(this.midX[k] + (q & 1 ? h : -h), this.midY[k] + (q & 2 ? h : -h), h);
-  }
-
-  private node(mx: number, my: number, half: number): number {
-    if (this.size === this.count.length) this.reserve(2 * this.size);
+  private addNode(from: number, to: number): void {
+    if (this.size === this.count.length) this.growNodes(2 * this.size);
     const k = this.size++;
-    this.count[k] = 0;
-    this.comX[k] = 0;
-    this.comY[k] = 0;
-    this.midX[k] = mx;
-    this.midY[k] = my;
-    this.half[k] = half;
-    this.child[k] = -1;
-    this.point[k] = -1;
-    return k;
+    this.start[k] = from;
+    this.count[k] = to - from;
+    this.children[k] = 0;
+    let sumX = 0, sumY = 0, minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+    for (let p = from; p < to; p++) {
+      const x = this.sx[p], y = this.sy[p];
+      sumX += x;
+      sumY += y;
+      if (x < minX) minX = x;
+      if (x > maxX) maxX = x;
+      if (y < minY) minY = y;
+      if (y > maxY) maxY = y;
+    }
+    this.comX[k] = sumX / (to - from);
+    this.comY[k] = sumY / (to - from);
+    this.extent[k] = Math.max(maxX - minX, maxY - minY);
   }
 
-  private reserve(capacity: number): void {
-    if (capacity <= this.count.length) return;
+  /** First position in [from, to) whose quadrant bits at `shift` exceed q. */
+  private upperBound(from: number, to: number, shift: number, q: number): number {
+    const codes = this.codes;
+    let lo = from, hi = to;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (((codes[mid] >>> shift) & 3) <= q) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Sorts the points by their Morton code on a 2^16 grid over the bounding box (LSD radix sort, 4 × 8 bits). */
+  private sortByMorton(y: Float64Array, n: number): void {
+    const [minX, minY, maxX, maxY] = boundingBox(y, n, this.box);
+    const scale = (2 ** BITS - 1e-6) / Math.max(maxX - minX, maxY - minY, 1e-12);
+    let codes = this.codes.subarray(0, n), codesOut = this.codesOut.subarray(0, n);
+    let order = this.order.subarray(0, n), orderOut = this.orderOut.subarray(0, n);
+    for (let i = 0; i < n; i++) {
+      codes[i] = interleave((y[2 * i] - minX) * scale) | (interleave((y[2 * i + 1] - minY) * scale) << 1);
+      order[i] = i;
+    }
+    const counts = new Int32Array(256);
+    for (let shift = 0; shift < 32; shift += 8) {
+      counts.fill(0);
+      for (let p = 0; p < n; p++) counts[(codes[p] >>> shift) & 255]++;
+      for (let b = 0, sum = 0; b < 256; b++) {
+        const c = counts[b];
+        counts[b] = sum;
+        sum += c;
+      }
+      for (let p = 0; p < n; p++) {
+        const to = counts[(codes[p] >>> shift) & 255]++;
+        codesOut[to] = codes[p];
+        orderOut[to] = order[p];
+      }
+      [codes, codesOut] = [codesOut, codes];
+      [order, orderOut] = [orderOut, order];
+    }
+    // After an even number of passes the sorted data is back in this.codes and this.order.
+    for (let p = 0; p < n; p++) {
+      this.sx[p] = y[2 * order[p]];
+      this.sy[p] = y[2 * order[p] + 1];
+    }
+  }
+
+  private reservePoints(n: number): void {
+    if (this.order.length >= n) return;
+    this.order = new Int32Array(n);
+    this.orderOut = new Int32Array(n);
+    this.codes = new Uint32Array(n);
+    this.codesOut = new Uint32Array(n);
+    this.sx = new Float64Array(n);
+    this.sy = new Float64Array(n);
+    this.groups = new Int32Array(n);
+    if (this.count.length < 2 * n) this.growNodes(2 * n + 16);
+  }
+
+  private growNodes(capacity: number): void {
     const grow = <A extends Int32Array | Float64Array>(a: A, make: (n: number) => A): A => {
       const b = make(capacity);
-      b.set(a);
+      b.set(a.subarray(0, Math.min(a.length, capacity)));
       return b;
     };
-    this.count = grow(this.count, (n) => new Int32Array(n));
-    this.comX = grow(this.comX, (n) => new Float64Array(n));
-    this.comY = grow(this.comY, (n) => new Float64Array(n));
-    this.midX = grow(this.midX, (n) => new Float64Array(n));
-    this.midY = grow(this.midY, (n) => new Float64Array(n));
-    this.half = grow(this.half, (n) => new Float64Array(n));
-    this.child = grow(this.child, (n) => new Int32Array(n));
-    this.point = grow(this.point, (n) => new Int32Array(n));
+    const int = (n: number) => new Int32Array(n), float = (n: number) => new Float64Array(n);
+    this.start = grow(this.start, int);
+    this.count = grow(this.count, int);
+    this.firstChild = grow(this.firstChild, int);
+    this.children = grow(this.children, int);
+    this.comX = grow(this.comX, float);
+    this.comY = grow(this.comY, float);
+    this.extent = grow(this.extent, float);
   }
+}
+
+/** Spreads the low 16 bits of ⌊v⌋ to the even bit positions. */
+function interleave(v: number): number {
+  let x = v & 0xffff;
+  x = (x | (x << 8)) & 0x00ff00ff;
+  x = (x | (x << 4)) & 0x0f0f0f0f;
+  x = (x | (x << 2)) & 0x33333333;
+  x = (x | (x << 1)) & 0x55555555;
+  return x >>> 0;
 }

@@ -10,104 +10,222 @@ export interface Repulsion {
   readonly name: string;
   /** Writes Σ_j q_ij² (y_i − y_j) into rep (n×2) and returns Z. */
   compute(y: Float64Array, n: number, rep: Float64Array): number;
-  /**
-   * The share of rows [from, to) (for one step split over threads): rep
-   * (n×2, cleared first) and the returned part of Z add up, over shares
-   * covering all rows, to what `compute` gives.
-   */
-  rows?(y: Float64Array, n: number, rep: Float64Array, from: number, to: number): number;
+  /** Present where one step's rows can be shared out over threads. */
+  readonly split?: RepulsionSplit;
 }
 
 /**
- * Row boundaries that give each of `parts` threads the same work: equal
- * pair counts for the exact sum (row i holds n − 1 − i pairs), equal rows
- * otherwise.
+ * One step's repulsion in chunks of rows that threads may take in any
+ * order: every row belongs to one chunk, and its figures do not depend on
+ * which thread computed it, so a split result is the same for any number
+ * of threads.
  */
-export function splitRows(n: number, parts: number, pairwise: boolean): number[] {
-  const bounds = [0];
-  for (let p = 1; p < parts; p++) {
-    // Rows [0, b) hold n·b − b(b+1)/2 pairs; solve for a p/parts share.
-    const share = p / parts;
-    bounds.push(pairwise ? Math.round(n - Math.sqrt(n * n * (1 - share))) : Math.round(n * share));
-  }
-  bounds.push(n);
-  return bounds;
+export interface RepulsionSplit {
+  /** Readies the repulsion for these points (every thread, every iteration); returns the number of chunks. */
+  prepare(y: Float64Array, n: number): number;
+  /** For every row i of chunk c: out[s·i], out[s·i+1] = Σ_j q_ij² (y_i − y_j) and out[s·i+2] = Σ_j q_ij (stride s). */
+  chunk(y: Float64Array, n: number, c: number, out: Float64Array, stride: number): void;
 }
+
+/** Rows per chunk of the exact repulsion, so that threads can balance their shares. */
+const EXACT_CHUNK = 64;
+/** Chunks a Barnes-Hut step is split into, at most. */
+const TREE_CHUNKS = 64;
 
 export function exactRepulsion(): Repulsion {
-  const rows = (y: Float64Array, n: number, rep: Float64Array, from: number, to: number): number => {
-    rep.fill(0, 0, 2 * n);
-    let z = 0;
-    // Each pair is visited once and applied to both ends.
-    for (let i = from; i < to; i++) {
-      const xi = y[2 * i], yi = y[2 * i + 1];
-      let fx = 0, fy = 0;
-      for (let j = i + 1; j < n; j++) {
-        const dx = xi - y[2 * j], dy = yi - y[2 * j + 1];
-        const q = 1 / (1 + dx * dx + dy * dy);
-        z += q;
-        const q2 = q * q;
-        const gx = q2 * dx, gy = q2 * dy;
-        fx += gx;
-        fy += gy;
-        rep[2 * j] -= gx;
-        rep[2 * j + 1] -= gy;
+  return {
+    name: "exact",
+    compute(y, n, rep) {
+      rep.fill(0, 0, 2 * n);
+      let z = 0;
+      // Each pair is visited once and applied to both ends.
+      for (let i = 0; i < n; i++) {
+        const xi = y[2 * i], yi = y[2 * i + 1];
+        let fx = 0, fy = 0;
+        for (let j = i + 1; j < n; j++) {
+          const dx = xi - y[2 * j], dy = yi - y[2 * j + 1];
+          const q = 1 / (1 + dx * dx + dy * dy);
+          z += q;
+          const q2 = q * q;
+          const gx = q2 * dx, gy = q2 * dy;
+          fx += gx;
+          fy += gy;
+          rep[2 * j] -= gx;
+          rep[2 * j + 1] -= gy;
+        }
+        rep[2 * i] += fx;
+        rep[2 * i + 1] += fy;
       }
-      rep[2 * i] += fx;
-      rep[2 * i + 1] += fy;
-    }
-    return 2 * z;
+      return 2 * z;
+    },
+    // Split rows sum over all pairs of their own (twice the work of the
+    // symmetric sum, but rows are independent).
+    split: {
+      prepare: (_y, n) => Math.ceil(n / EXACT_CHUNK),
+      chunk(y, n, c, out, stride) {
+        for (let i = c * EXACT_CHUNK; i < Math.min((c + 1) * EXACT_CHUNK, n); i++) {
+          const xi = y[2 * i], yi = y[2 * i + 1];
+          let fx = 0, fy = 0, z = 0;
+          for (let j = 0; j < n; j++) {
+            if (j === i) continue;
+            const dx = xi - y[2 * j], dy = yi - y[2 * j + 1];
+            const q = 1 / (1 + dx * dx + dy * dy);
+            z += q;
+            fx += q * q * dx;
+            fy += q * q * dy;
+          }
+          out[stride * i] = fx;
+          out[stride * i + 1] = fy;
+          out[stride * i + 2] = z;
+        }
+      },
+    },
   };
-  return { name: "exact", compute: (y, n, rep) => rows(y, n, rep, 0, n), rows };
 }
 
-export function barnesHutRepulsion(theta = 0.5): Repulsion {
-  const tree = new QuadTree();
-  let stack = new Int32Array(256);
+/**
+ * Barnes-Hut over a Morton-ordered quadtree, traversed once per group of
+ * nearby points rather than once per point (Barnes 1990): a cell far from
+ * the whole group's bounding box (extent < θ · distance) acts on every
+ * point of the group through its centre of mass; cells too near are opened
+ * down to their points, which act exactly. The group's points then run
+ * through the same two flat interaction lists, which is where the speed
+ * is; the accuracy is at least that of per-point Barnes-Hut with the same θ.
+ */
+export function barnesHutRepulsion(theta = 0.5, leafSize = 8, groupSize = 32): Repulsion {
+  const tree = new QuadTree(leafSize, groupSize);
   const theta2 = theta * theta;
-  const rows = (y: Float64Array, n: number, rep: Float64Array, from: number, to: number): number => {
-    // Every thread builds the tree over all points; it is cheap next to the traversals.
-    tree.build(y, n);
-    if (from > 0 || to < n) rep.fill(0, 0, 2 * n);
-    const { count, comX, comY, half, child, point } = tree;
-    let z = 0;
-    for (let i = from; i < to; i++) {
-      const xi = y[2 * i], yi = y[2 * i + 1];
-      let fx = 0, fy = 0, top = 0;
-      stack[top++] = 0;
-      while (top > 0) {
-        const k = stack[--top];
-        const m = count[k];
-        if (m === 0 || (m === 1 && point[k] === i)) continue;
-        const dx = xi - comX[k], dy = yi - comY[k];
-        const d2 = dx * dx + dy * dy;
-        const width = 2 * half[k];
-        if (child[k] < 0 || width * width < theta2 * d2) {
-          // A far cell (or a leaf) acts as m points at its centre of mass;
-          // a leaf of coincident points that holds i counts the others.
-          const others = d2 === 0 && child[k] < 0 ? m - 1 : m;
-          const q = 1 / (1 + d2);
-          z += others * q;
-          const w = others * q * q;
-          fx += w * dx;
-          fy += w * dy;
-        } else {
-          if (top + 4 > stack.length) {
-            const bigger = new Int32Array(stack.length * 2);
-            bigger.set(stack);
-            stack = bigger;
-          }
-          const c = child[k];
-          stack[top++] = c;
-          stack[top++] = c + 1;
-          stack[top++] = c + 2;
-          stack[top++] = c + 3;
-        }
+  const lists = new InteractionLists();
+  let chunks = 0, tmp = new Float64Array(0);
+  const groupOf = (c: number) => Math.floor((c * tree.groupCount) / chunks);
+  const split: RepulsionSplit = {
+    prepare(y, n) {
+      tree.build(y, n);
+      chunks = Math.min(tree.groupCount, TREE_CHUNKS);
+      return chunks;
+    },
+    chunk(_y, _n, c, out, stride) {
+      for (let g = groupOf(c); g < groupOf(c + 1); g++) {
+        lists.gather(tree, tree.groups[g], theta2);
+        lists.apply(tree, tree.groups[g], out, stride);
       }
-      rep[2 * i] = fx;
-      rep[2 * i + 1] = fy;
-    }
-    return z;
+    },
   };
-  return { name: "barnes-hut", compute: (y, n, rep) => rows(y, n, rep, 0, n), rows };
+  return {
+    name: "barnes-hut",
+    compute(y, n, rep) {
+      if (tmp.length < 3 * n) tmp = new Float64Array(3 * n);
+      const count = split.prepare(y, n);
+      for (let c = 0; c < count; c++) split.chunk(y, n, c, tmp, 3);
+      let z = 0;
+      for (let i = 0; i < n; i++) {
+        rep[2 * i] = tmp[3 * i];
+        rep[2 * i + 1] = tmp[3 * i + 1];
+        z += tmp[3 * i + 2];
+      }
+      return z;
+    },
+    split,
+  };
+}
+
+/** The cells and the points that act on one group of points. */
+class InteractionLists {
+  cells = 0;
+  cellX = new Float64Array(256);
+  cellY = new Float64Array(256);
+  cellMass = new Float64Array(256);
+  points = 0;
+  pointX = new Float64Array(256);
+  pointY = new Float64Array(256);
+  /** Sorted position of each listed point, so that a point skips itself. */
+  pointAt = new Int32Array(256);
+  private stack = new Int32Array(256);
+
+  /** Walks the tree for group node g. */
+  gather(tree: QuadTree, g: number, theta2: number): void {
+    const { start, count, comX, comY, extent, firstChild, children, sx, sy } = tree;
+    const gs = start[g], ge = gs + count[g];
+    let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+    for (let p = gs; p < ge; p++) {
+      minX = Math.min(minX, sx[p]);
+      maxX = Math.max(maxX, sx[p]);
+      minY = Math.min(minY, sy[p]);
+      maxY = Math.max(maxY, sy[p]);
+    }
+    this.cells = 0;
+    this.points = 0;
+    let top = 0;
+    this.stack[top++] = 0;
+    while (top > 0) {
+      const k = this.stack[--top];
+      const cx = comX[k], cy = comY[k], s = start[k];
+      // Distance from the centre of mass to the group's box; a node holding the group is always opened.
+      const dx = Math.max(minX - cx, 0, cx - maxX), dy = Math.max(minY - cy, 0, cy - maxY);
+      const holdsGroup = s <= gs && gs < s + count[k];
+      if (!holdsGroup && extent[k] * extent[k] < theta2 * (dx * dx + dy * dy)) this.addCell(cx, cy, count[k]);
+      else if (children[k] === 0) for (let p = s; p < s + count[k]; p++) this.addPoint(sx[p], sy[p], p);
+      else {
+        if (top + 4 > this.stack.length) this.stack = grow(this.stack, 2 * this.stack.length);
+        for (let c = firstChild[k]; c < firstChild[k] + children[k]; c++) this.stack[top++] = c;
+      }
+    }
+  }
+
+  /** Sums both lists for every point of group node g into out (row i at stride·i). */
+  apply(tree: QuadTree, g: number, out: Float64Array, stride: number): void {
+    const { sx, sy, order, start, count } = tree;
+    const { cellX, cellY, cellMass, pointX, pointY, pointAt, cells, points } = this;
+    for (let p = start[g]; p < start[g] + count[g]; p++) {
+      const xi = sx[p], yi = sy[p];
+      let fx = 0, fy = 0, z = 0;
+      for (let e = 0; e < cells; e++) {
+        const dx = xi - cellX[e], dy = yi - cellY[e];
+        const q = 1 / (1 + dx * dx + dy * dy), mq = cellMass[e] * q;
+        z += mq;
+        fx += mq * q * dx;
+        fy += mq * q * dy;
+      }
+      for (let e = 0; e < points; e++) {
+        if (pointAt[e] === p) continue;
+        const dx = xi - pointX[e], dy = yi - pointY[e];
+        const q = 1 / (1 + dx * dx + dy * dy);
+        z += q;
+        fx += q * q * dx;
+        fy += q * q * dy;
+      }
+      const i = order[p];
+      out[stride * i] = fx;
+      out[stride * i + 1] = fy;
+      out[stride * i + 2] = z;
+    }
+  }
+
+  private addCell(x: number, y: number, mass: number): void {
+    if (this.cells === this.cellX.length) {
+      this.cellX = grow(this.cellX, 2 * this.cells);
+      this.cellY = grow(this.cellY, 2 * this.cells);
+      this.cellMass = grow(this.cellMass, 2 * this.cells);
+    }
+    this.cellX[this.cells] = x;
+    this.cellY[this.cells] = y;
+    this.cellMass[this.cells++] = mass;
+  }
+
+  private addPoint(x: number, y: number, at: number): void {
+    if (this.points === this.pointX.length) {
+      this.pointX = grow(this.pointX, 2 * this.points);
+      this.pointY = grow(this.pointY, 2 * this.points);
+      this.pointAt = grow(this.pointAt, 2 * this.points);
+    }
+    this.pointX[this.points] = x;
+    this.pointY[this.points] = y;
+    this.pointAt[this.points++] = at;
+  }
+}
+
+function grow<A extends Float64Array | Int32Array>(a: A, length: number): A {
+  const b = new (a.constructor as { new (n: number): A })(length);
+  b.set(a);
+  return b;
 }

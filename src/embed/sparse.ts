@@ -8,41 +8,45 @@ export interface SparseMatrix {
 
 /**
  * Symmetrises a k-NN conditional matrix (row i holds k neighbours of i):
- * P = (P_cond + P_condᵀ) / (2n), so P sums to 1, as in t-SNE. Built by
- * counting sort on rows; columns within a row are in no particular order.
+ * P = (P_cond + P_condᵀ) / (2n), so P sums to 1, as in t-SNE. Row i holds
+ * i's own k neighbours in their given order, then the points that list i and
+ * are not among them, by ascending index; so the first k entries of a row are
+ * its neighbour list. Built from the transpose by counting sort, in O(n·k).
  */
 export function symmetrize(n: number, k: number, neighbors: Int32Array, cond: Float64Array): SparseMatrix {
   const scale = 1 / (2 * n);
-  // Every entry (i, j, p) also stands as (j, i, p): count both per row.
-  const count = new Int32Array(n + 1);
-  for (let e = 0; e < n * k; e++) {
-    count[Math.floor(e / k) + 1]++;
-    count[neighbors[e] + 1]++;
+  // The transpose by counting sort: for each j, the rows i that list j.
+  const revPtr = new Int32Array(n + 1);
+  for (let e = 0; e < n * k; e++) revPtr[neighbors[e] + 1]++;
+  for (let j = 0; j < n; j++) revPtr[j + 1] += revPtr[j];
+  const revRow = new Int32Array(n * k), revVal = new Float64Array(n * k), fill = revPtr.slice(0, n);
+  for (let i = 0, e = 0; i < n; i++) {
+    for (let a = 0; a < k; a++, e++) {
+      const j = neighbors[e], f = fill[j]++;
+      revRow[f] = i;
+      revVal[f] = cond[e];
+    }
   }
-  for (let i = 0; i < n; i++) count[i + 1] += count[i];
-  const cols = new Int32Array(count[n]), vals = new Float64Array(count[n]);
-  const fill = count.slice(0, n);
-  for (let e = 0; e < n * k; e++) {
-    const i = Math.floor(e / k), j = neighbors[e], p = cond[e] * scale;
-    cols[fill[i]] = j;
-    vals[fill[i]++] = p;
-    cols[fill[j]] = i;
-    vals[fill[j]++] = p;
-  }
-  // Merge the entries a pair has from both directions; `slot` remembers
-  // where each column of the current row went, so no sorting is needed.
+  // Row i: its own entries, then the reverse ones; `slot` remembers where
+  // each column of the current row went, so a pair present both ways merges.
   const rowPtr = new Int32Array(n + 1);
-  const col = new Int32Array(count[n]), val = new Float64Array(count[n]);
+  const col = new Int32Array(2 * n * k), val = new Float64Array(2 * n * k);
   const slot = new Int32Array(n).fill(-1);
   let out = 0;
   for (let i = 0; i < n; i++) {
-    for (let e = count[i]; e < count[i + 1]; e++) {
-      const j = cols[e];
-      if (slot[j] >= rowPtr[i]) val[slot[j]] += vals[e];
+    const start = out;
+    for (let e = i * k; e < (i + 1) * k; e++) {
+      const j = neighbors[e];
+      slot[j] = out;
+      col[out] = j;
+      val[out++] = cond[e] * scale;
+    }
+    for (let f = revPtr[i]; f < revPtr[i + 1]; f++) {
+      const j = revRow[f];
+      if (slot[j] >= start) val[slot[j]] += revVal[f] * scale;
       else {
-        slot[j] = out;
         col[out] = j;
-        val[out++] = vals[e];
+        val[out++] = revVal[f] * scale;
       }
     }
     rowPtr[i + 1] = out;

@@ -3,15 +3,16 @@
  * steps are independent within an iteration, so each is computed whole by
  * one thread (the main thread takes a share too) and results do not depend
  * on how steps were assigned. A single step (a new step of a stream) is
- * split by rows instead: each thread sums the repulsion of its rows, the
- * main thread adds the parts and finishes the gradient; that result depends
- * on the number of threads only in its last bits. Synchronisation is one
+ * split in chunks of rows instead, which the threads claim one at a time
+ * from a shared counter until none is left (so a busier main thread simply
+ * takes fewer); the main thread finishes the gradient. Rows do not depend
+ * on who computed them, so neither does the result. Synchronisation is one
  * shared counter per iteration (Atomics), not a message, so an iteration
  * costs microseconds of overhead.
  */
 import { type Kernel, studentT } from "../kernel.ts";
-import { splitRows } from "../repulsion.ts";
 import type { StepState } from "../state.ts";
+import { claimChunks } from "./chunks.ts";
 import type { KlReply } from "./messages.ts";
 import { awaitChange } from "./spin.ts";
 import { spawnThread, type Thread } from "./threads.ts";
@@ -35,7 +36,7 @@ export class KlPool {
   private running = false;
   private readonly splitKernels = new Map<string, Kernel>();
   /** The split of a single step, while such a run lasts. */
-  private split?: { step: StepState; kernel: Kernel; bounds: number[]; rep: Float64Array; parts: Float64Array[]; z: Float64Array };
+  private split?: { step: StepState; kernel: Kernel; out: Float64Array };
 
   constructor(private readonly size: number, private readonly kernel: Kernel) {}
 
@@ -43,29 +44,20 @@ export class KlPool {
   async begin(active: StepState[]): Promise<void> {
     while (this.workers.length < this.size) this.workers.push(await this.spawn());
     for (const s of active) this.share(s);
-    this.ctrl = new Int32Array(new SharedArrayBuffer(4 * (1 + this.workers.length)));
+    this.ctrl = new Int32Array(new SharedArrayBuffer(4 * (2 + this.workers.length)));
     this.seq = 0;
     const one = active.length === 1 ? active[0] : undefined;
     const choice = one && this.kernel.spec && this.kernel.splitRepulsion?.(one.y, one.n);
     this.split = undefined;
     if (one && choice) {
       const spec = { ...this.kernel.spec, repulsion: choice };
-      const shared = () => new Float64Array(new SharedArrayBuffer(16 * one.n));
       // One kernel per choice for the pool's life, so its loops stay warm from step to step.
       const kernel = this.splitKernels.get(choice) ?? this.splitKernels.set(choice, studentT(spec)).get(choice)!;
-      this.split = {
-        step: one,
-        kernel,
-        bounds: splitRows(one.n, this.workers.length + 1, choice === "exact"),
-        rep: new Float64Array(2 * one.n),
-        parts: this.workers.map(shared),
-        z: new Float64Array(new SharedArrayBuffer(8 * this.workers.length)),
-      };
-      const { bounds, parts, z } = this.split;
+      this.split = { step: one, kernel, out: new Float64Array(new SharedArrayBuffer(40 * one.n)) };
+      const split = { out: this.split.out, claim: this.claim };
       this.local = [];
       this.workers.forEach((w, slot) => {
         w.thread.keepAlive(true);
-        const split = { from: bounds[slot + 1], to: bounds[slot + 2], rep: parts[slot], z };
         w.thread.post({ type: "run", ids: [this.ids.get(one)!], ctrl: this.ctrl, params: this.params, slot, kernel: spec, split });
       });
     } else {
@@ -83,12 +75,13 @@ export class KlPool {
   gradient(exaggeration: number, weight: number): void {
     this.params[0] = exaggeration;
     this.params[1] = weight;
+    const split = this.split;
+    // Chunks are claimed from 0 again; every worker finished claiming in the last iteration.
+    if (split) Atomics.store(this.ctrl, this.claim, 0);
     const seq = ++this.seq;
     Atomics.store(this.ctrl, 0, seq);
     Atomics.notify(this.ctrl, 0);
-    const split = this.split;
-    let z = 0;
-    if (split) z = split.kernel.repulsionRows!(split.step.y, split.step.n, split.rep, split.bounds[0], split.bounds[1]);
+    if (split) claimChunks(split.kernel, split.step.y, split.step.P, split.out, this.ctrl, this.claim);
     for (const s of this.local) this.kernel.klGradient(s.y, s.P, exaggeration, weight, s.grad);
     this.workers.forEach((w, slot) => {
       for (;;) {
@@ -98,13 +91,12 @@ export class KlPool {
         awaitChange(this.ctrl, 1 + slot, done, 100);
       }
     });
-    if (!split) return;
-    const { step, rep, parts } = split;
-    parts.forEach((part, slot) => {
-      z += split.z[slot];
-      for (let i = 0; i < rep.length; i++) rep[i] += part[i];
-    });
-    split.kernel.applyGradient!(step.y, step.P, rep, z, exaggeration, weight, step.grad);
+    if (split) split.kernel.finishChunks!(split.step.n, split.out, exaggeration, weight, split.step.grad);
+  }
+
+  /** Where in ctrl the next chunk to claim is counted. */
+  private get claim(): number {
+    return 1 + this.workers.length;
   }
 
   /** Ends the run: workers leave their loops and wait for the next one. */

@@ -8,6 +8,7 @@
 import { type Kernel, studentT, type StudentTOptions } from "../kernel.ts";
 import type { SparseMatrix } from "../sparse.ts";
 import type { KlRun, KlStep, KlWorkerMessage } from "./messages.ts";
+import { claimChunks } from "./chunks.ts";
 import { awaitChange } from "./spin.ts";
 
 interface Held {
@@ -41,7 +42,7 @@ function run({ ids, ctrl, params, slot, kernel: options, split }: KlRun): void {
   const kernel = kernels.get(key) ?? kernels.set(key, studentT(options as StudentTOptions)).get(key)!;
   const mine = ids.map((id) => steps.get(id)!);
   const work = split
-    ? () => (split.z[slot] = kernel.repulsionRows!(mine[0].y, mine[0].P.n, split.rep, split.from, split.to))
+    ? () => claimChunks(kernel, mine[0].y, mine[0].P, split.out, ctrl, split.claim)
     : () => mine.forEach((s) => kernel.klGradient(s.y, s.P, params[0], params[1], s.grad));
   let seen = 0;
   for (;;) {

@@ -15,14 +15,14 @@ export interface KlStep {
 export interface KlRun {
   type: "run";
   ids: number[];
-  /** [iteration counter, done counter of each worker slot…] */
+  /** [iteration counter, done counter of each worker slot…, next chunk to claim] */
   ctrl: Int32Array;
   /** [exaggeration, weight] of the current iteration. */
   params: Float64Array;
   slot: number;
   kernel: unknown;
-  /** One step split by rows: this worker's rows, its repulsion buffer and the shared parts of Z. */
-  split?: { from: number; to: number; rep: Float64Array; z: Float64Array };
+  /** One step split in chunks of rows: the shared output (n×5, see Kernel.gradientChunk); chunks are claimed at ctrl[claim]. */
+  split?: { out: Float64Array; claim: number };
 }
 
 export type KlWorkerMessage = KlStep | KlRun;
