@@ -1,3 +1,5 @@
+import { spawnSync } from "node:child_process";
+import process from "node:process";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { alignment, displacement, EvolutionaryEmbedding, perplexityAffinity, random, semantic, studentT } from "../mod.ts";
@@ -90,6 +92,15 @@ test("a warm step's rows shared over threads are those of one thread", async () 
   pool.dispose();
   assert.equal(Array.from(shared.index), Array.from(alone.index));
   assert.equal(Array.from(shared.cond), Array.from(alone.cond));
+});
+
+test("idle thread pools let the process end", () => {
+  const g = globalThis as { Deno?: unknown; Bun?: unknown };
+  const script = "test/idle_threads.script.ts";
+  const command = g.Deno ? [process.execPath, "run", "-A", script] : g.Bun ? [process.execPath, script] : [process.execPath, "--import", "tsx", script];
+  const child = spawnSync(command[0], command.slice(1), { encoding: "utf8", timeout: 60_000 });
+  assert.is(child.stdout.trim(), "up", child.stderr);
+  assert.is(child.status, 0, `the process did not end by itself (${child.signal ?? child.status})`);
 });
 
 test.run();

@@ -38,13 +38,17 @@ export async function spawnThread(entry: URL): Promise<Thread> {
   const { Worker } = await import("node:worker_threads");
   const plainNode = g.Deno === undefined && g.Bun === undefined;
   const w = plainNode ? new Worker(new URL("./node_boot.mjs", import.meta.url), { workerData: { entry: entry.href } }) : new Worker(entry);
-  w.unref?.(); // an idle pool must not keep the process alive
+  // An idle pool must not keep the process alive. Attaching a listener references
+  // the worker again, so the state is restored after each.
+  let alive = false;
+  const keepAlive = (on: boolean) => ((alive = on) ? w.ref?.() : w.unref?.());
+  keepAlive(false);
   return {
     post: (m) => w.postMessage(m),
-    onMessage: (f) => w.on("message", f),
-    onError: (f) => w.on("error", f),
+    onMessage: (f) => (w.on("message", f), keepAlive(alive)),
+    onError: (f) => (w.on("error", f), keepAlive(alive)),
     // Deno ends a process whose only pending work is an unreferenced worker, even mid-run.
-    keepAlive: (on) => (on ? w.ref?.() : w.unref?.()),
+    keepAlive,
     terminate: () => void w.terminate(),
   };
 }
