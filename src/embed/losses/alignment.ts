@@ -9,7 +9,7 @@
  */
 import type { Layout } from "../../layouts/layout.ts";
 import type { StepState } from "../state.ts";
-import { type Loss, type Weight, weightAt } from "./loss.ts";
+import { type Loss, type LossContext, type Weight, weightAt } from "./loss.ts";
 
 export interface AlignmentOptions {
   weight?: Weight;
@@ -19,19 +19,36 @@ export function alignment(options: AlignmentOptions = {}): Loss {
   const weight = options.weight ?? 1;
   const ga = new Float64Array(2), gb = new Float64Array(2);
   // Each step's free coordinates and their gradients, computed once per call
-  // (a step is the later end of one pair and the earlier end of the next).
-  let here = freeBuffer(0), there = freeBuffer(0);
+  // (a step is the later end of one pair and the earlier end of the next);
+  // an inactive step does not move during a run (prepare … finish), so its are kept for the run.
+  const scratch = [freeBuffer(0), freeBuffer(0)];
+  let fixed: Map<StepState, FreeBuffer> | undefined;
+  /** Step k's free coordinates: kept if it is inactive, else computed into a scratch buffer other than `busy`. */
+  const freeAt = (ctx: LossContext, k: number, busy?: FreeBuffer): FreeBuffer => {
+    const s = ctx.steps[k];
+    if (fixed && !ctx.active[k]) return fixed.get(s) ?? fixed.set(s, freeOf(ctx.layout, s, freeBuffer(s.n))).get(s)!;
+    const slot = scratch[0] === busy ? 1 : 0;
+    return (scratch[slot] = freeOf(ctx.layout, s, scratch[slot]));
+  };
   return {
     name: "alignment",
+    prepare() {
+      fixed = new Map();
+      return Promise.resolve();
+    },
+    finish() {
+      fixed = undefined;
+      return Promise.resolve();
+    },
     gradient(ctx) {
       const w = weightAt(weight, ctx.progress), circular = ctx.layout.circular;
-      let known = -1; // the step whose coordinates `here` holds
+      let previous = scratch[0], known = -1; // the step whose coordinates `previous` holds
       for (let k = 0; k + 1 < ctx.steps.length; k++) {
         const a = ctx.steps[k], b = ctx.steps[k + 1];
         const activeA = ctx.active[k], activeB = ctx.active[k + 1];
         if (!activeA && !activeB) continue;
-        if (known !== k) here = freeOf(ctx.layout, a, here);
-        there = freeOf(ctx.layout, b, there);
+        const here = known === k ? previous : freeAt(ctx, k);
+        const there = freeAt(ctx, k + 1, here);
         const scale = w / a.n;
         for (let i = 0; i < a.n; i++) {
           const j = a.next[i];
@@ -47,7 +64,7 @@ export function alignment(options: AlignmentOptions = {}): Loss {
             b.grad[2 * j + 1] -= h * there.g[2 * j + 1];
           }
         }
-        [here, there] = [there, here];
+        previous = there;
         known = k + 1;
       }
     },
