@@ -53,6 +53,8 @@ export interface WarmJob {
   index: Int32Array;
   distance: Float64Array;
   cond: Float64Array;
+  /** Each row's Gaussian precision: the last step's on entry (0: none), this step's after. */
+  beta: Float64Array;
 }
 
 /**
@@ -66,7 +68,7 @@ export function perplexityAffinity(options: PerplexityOptions = {}): Affinity {
   const mode = options.neighbors ?? "auto", warmFrom = options.warmFrom ?? 1000;
   const threads = options.threads ?? "auto";
   const pool = threads === 1 ? undefined : new AffinityPool(threads);
-  let calls = 0;
+  let calls = 0, spare: WarmJob | undefined;
   return {
     name: "perplexity",
     compute(features, n, dim, hint) {
@@ -81,7 +83,7 @@ export function perplexityAffinity(options: PerplexityOptions = {}): Affinity {
         for (let i = 0; i < n; i++) calibrateRow(nn.distance.subarray(i * k, (i + 1) * k), perplexity, cond.subarray(i * k, (i + 1) * k));
         return symmetrize(n, k, nn.index, cond);
       }
-      const job = warmJob(features, n, dim, k, perplexity, hint, calls++, shared);
+      const job = (spare = warmJob(features, n, dim, k, perplexity, hint, calls++, shared, spare));
       if (shared) pool!.run(job, blocks, warmRows(job));
       else {
         const work = warmRows(job);
@@ -94,37 +96,50 @@ export function perplexityAffinity(options: PerplexityOptions = {}): Affinity {
 }
 
 /** The arrays of a warm step, in shared memory where threads will read and fill them. */
-export function warmJob(features: ArrayLike<number>, n: number, dim: number, k: number, perplexity: number, hint: AffinityHint, seed: number, shared: boolean): WarmJob {
-  const make = <A extends Float32Array | Float64Array | Int32Array>(Type: { new (b: ArrayBufferLike): A; BYTES_PER_ELEMENT: number }, length: number) =>
-    new Type(shared ? new SharedArrayBuffer(length * Type.BYTES_PER_ELEMENT) : new ArrayBuffer(length * Type.BYTES_PER_ELEMENT));
-  const copy = <A extends Float32Array | Int32Array>(Type: { new (b: ArrayBufferLike): A; BYTES_PER_ELEMENT: number }, from: ArrayLike<number>) => {
-    const a = make(Type, from.length);
+export function warmJob(features: ArrayLike<number>, n: number, dim: number, k: number, perplexity: number, hint: AffinityHint, seed: number, shared: boolean, spare?: WarmJob): WarmJob {
+  type Typed = Float32Array | Float64Array | Int32Array;
+  // The last step's buffers serve again where they fit (a stream's steps are alike), which
+  // spares allocating and clearing them; `own` marks those that are this module's to reuse.
+  const make = <A extends Typed>(Type: { new (b: ArrayBufferLike): A; BYTES_PER_ELEMENT: number }, length: number, old?: A, own = true): A => {
+    if (old && own && old.length === length && (old.buffer instanceof SharedArrayBuffer) === shared) return old;
+    return new Type(shared ? new SharedArrayBuffer(length * Type.BYTES_PER_ELEMENT) : new ArrayBuffer(length * Type.BYTES_PER_ELEMENT));
+  };
+  const copy = <A extends Float32Array | Int32Array>(Type: { new (b: ArrayBufferLike): A; BYTES_PER_ELEMENT: number }, from: ArrayLike<number>, old?: A) => {
+    const a = make(Type, from.length, old, old?.buffer instanceof SharedArrayBuffer);
     a.set(from);
     return a;
   };
   return {
-    features: shared || !(features instanceof Float32Array) ? copy(Float32Array, features) : features,
+    features: shared || !(features instanceof Float32Array) ? copy(Float32Array, features, spare?.features) : features,
     n,
     dim,
     k,
     perplexity,
-    rowPtr: shared ? copy(Int32Array, hint.rowPtr) : hint.rowPtr,
-    col: shared ? copy(Int32Array, hint.col) : hint.col,
+    rowPtr: shared ? copy(Int32Array, hint.rowPtr, spare?.rowPtr) : hint.rowPtr,
+    col: shared ? copy(Int32Array, hint.col, spare?.col) : hint.col,
     seed,
-    index: make(Int32Array, n * k),
-    distance: make(Float64Array, n * k),
-    cond: make(Float64Array, n * k),
+    index: make(Int32Array, n * k, spare?.index),
+    distance: make(Float64Array, n * k, spare?.distance),
+    cond: make(Float64Array, n * k, spare?.cond),
+    beta: startingBeta(n, spare?.beta, make),
   };
+}
+
+/** The last step's β per row where it had the same rows (a fresh buffer takes them over), else zeros. */
+function startingBeta(n: number, last: Float64Array | undefined, make: (T: typeof Float64Array, length: number, old?: Float64Array) => Float64Array): Float64Array {
+  const beta = make(Float64Array, n, last);
+  if (last && beta !== last && last.length === n) beta.set(last);
+  return beta;
 }
 
 /** The work on one block of a warm step: its rows' neighbours, then their calibration. */
 export function warmRows(job: WarmJob): (block: number) => void {
-  const { n, k, perplexity, index, distance, cond } = job;
+  const { n, k, perplexity, index, distance, cond, beta } = job;
   const search = warmSearch(job.features, n, job.dim, job.rowPtr, job.col, job.seed, { k, index, distance });
   return (block) => {
     search(block);
     for (let i = block * WARM_BLOCK; i < Math.min(n, (block + 1) * WARM_BLOCK); i++) {
-      calibrateRow(distance.subarray(i * k, (i + 1) * k), perplexity, cond.subarray(i * k, (i + 1) * k));
+      beta[i] = calibrateRow(distance.subarray(i * k, (i + 1) * k), perplexity, cond.subarray(i * k, (i + 1) * k), beta[i]);
     }
   };
 }
@@ -136,16 +151,17 @@ export function warmRows(job: WarmJob): (block: number) => void {
  * Var(D), κ₃ the third central moment) kept inside a bisection bracket.
  * Started at β = 3 / (mean distance beyond the nearest), on the side where
  * the steps do not overshoot, it takes about 3 iterations (one exp per
- * neighbour each) where the usual bisection takes a few dozen.
+ * neighbour each) where the usual bisection takes a few dozen; `start`, the
+ * row's β at the step before, where there is one, is closer still. Returns β.
  */
-export function calibrateRow(d2: Float64Array, perplexity: number, out: Float64Array): void {
+export function calibrateRow(d2: Float64Array, perplexity: number, out: Float64Array, start = 0): number {
   const target = Math.log(perplexity);
   const k = d2.length;
   // Distances relative to the nearest keep exp() in range for any scale.
   const d0 = d2[0];
   let total = 0;
   for (let a = 0; a < k; a++) total += d2[a] - d0;
-  let beta = total > 0 ? (3 * k) / total : 1, lo = 0, hi = Infinity, sum = 1;
+  let beta = start > 0 ? start : total > 0 ? (3 * k) / total : 1, lo = 0, hi = Infinity, sum = 1;
   for (let iter = 0; iter < 100; iter++) {
     let s1 = 0, s2 = 0, s3 = 0;
     sum = 0;
@@ -169,4 +185,5 @@ export function calibrateRow(d2: Float64Array, perplexity: number, out: Float64A
     else beta = hi === Infinity ? beta * 2 : (lo + hi) / 2;
   }
   for (let a = 0; a < k; a++) out[a] /= sum;
+  return beta;
 }
