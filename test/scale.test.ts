@@ -90,7 +90,14 @@ test("a warm step's rows shared over threads are those of one thread", async () 
   const alone = warmJob(after, n, dim, 30, 10, hint, 7, false), shared = warmJob(after, n, dim, 30, 10, hint, 7, true);
   const work = warmRows(alone);
   for (let b = 0; b < warmBlocks(n); b++) work(b);
-  pool.run(shared, warmBlocks(n), warmRows(shared));
+  // This thread dawdles over its first block, so that the pool's threads take the others.
+  const rows = warmRows(shared);
+  let first = true;
+  pool.run(shared, warmBlocks(n), (b) => {
+    for (const until = Date.now() + (first ? 300 : 0); Date.now() < until;);
+    first = false;
+    rows(b);
+  });
   pool.dispose();
   assert.equal(Array.from(shared.index), Array.from(alone.index));
   assert.equal(Array.from(shared.cond), Array.from(alone.cond));

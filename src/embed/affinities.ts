@@ -80,7 +80,7 @@ export function perplexityAffinity(options: PerplexityOptions = {}): Affinity {
       const blocks = warmBlocks(n), shared = blocks > 1 && pool?.ready === true;
       if (!warm) {
         const nn = exactNeighbors(features, n, dim, k), cond = new Float64Array(n * k);
-        for (let i = 0; i < n; i++) calibrateRow(nn.distance.subarray(i * k, (i + 1) * k), perplexity, cond.subarray(i * k, (i + 1) * k));
+        calibrateRows(nn.distance, k, perplexity, cond, 0, n);
         return symmetrize(n, k, nn.index, cond);
       }
       const job = (spare = warmJob(features, n, dim, k, perplexity, hint, calls++, shared, spare));
@@ -95,20 +95,25 @@ export function perplexityAffinity(options: PerplexityOptions = {}): Affinity {
   };
 }
 
-/** The arrays of a warm step, in shared memory where threads will read and fill them. */
+/**
+ * The arrays of a warm step, in shared memory where threads will read and
+ * fill them. The last step's buffers that are this module's own (results,
+ * shared copies) serve again where they fit, which spares allocating and
+ * clearing them; its β per row is where this step's calibration starts.
+ */
 export function warmJob(features: ArrayLike<number>, n: number, dim: number, k: number, perplexity: number, hint: AffinityHint, seed: number, shared: boolean, spare?: WarmJob): WarmJob {
-  type Typed = Float32Array | Float64Array | Int32Array;
-  // The last step's buffers serve again where they fit (a stream's steps are alike), which
-  // spares allocating and clearing them; `own` marks those that are this module's to reuse.
-  const make = <A extends Typed>(Type: { new (b: ArrayBufferLike): A; BYTES_PER_ELEMENT: number }, length: number, old?: A, own = true): A => {
-    if (old && own && old.length === length && (old.buffer instanceof SharedArrayBuffer) === shared) return old;
+  const alloc = <A extends Float32Array | Float64Array | Int32Array>(Type: { new (b: ArrayBufferLike): A; BYTES_PER_ELEMENT: number }, length: number, old?: A): A => {
+    if (old?.length === length && (old.buffer instanceof SharedArrayBuffer) === shared) return old;
     return new Type(shared ? new SharedArrayBuffer(length * Type.BYTES_PER_ELEMENT) : new ArrayBuffer(length * Type.BYTES_PER_ELEMENT));
   };
+  // Unshared, the inputs are the caller's arrays: only shared copies are ours to reuse.
   const copy = <A extends Float32Array | Int32Array>(Type: { new (b: ArrayBufferLike): A; BYTES_PER_ELEMENT: number }, from: ArrayLike<number>, old?: A) => {
-    const a = make(Type, from.length, old, old?.buffer instanceof SharedArrayBuffer);
+    const a = alloc(Type, from.length, shared ? old : undefined);
     a.set(from);
     return a;
   };
+  const beta = alloc(Float64Array, n, spare?.beta);
+  if (spare && beta !== spare.beta && spare.beta.length === n) beta.set(spare.beta);
   return {
     features: shared || !(features instanceof Float32Array) ? copy(Float32Array, features, spare?.features) : features,
     n,
@@ -118,18 +123,11 @@ export function warmJob(features: ArrayLike<number>, n: number, dim: number, k: 
     rowPtr: shared ? copy(Int32Array, hint.rowPtr, spare?.rowPtr) : hint.rowPtr,
     col: shared ? copy(Int32Array, hint.col, spare?.col) : hint.col,
     seed,
-    index: make(Int32Array, n * k, spare?.index),
-    distance: make(Float64Array, n * k, spare?.distance),
-    cond: make(Float64Array, n * k, spare?.cond),
-    beta: startingBeta(n, spare?.beta, make),
+    index: alloc(Int32Array, n * k, spare?.index),
+    distance: alloc(Float64Array, n * k, spare?.distance),
+    cond: alloc(Float64Array, n * k, spare?.cond),
+    beta,
   };
-}
-
-/** The last step's β per row where it had the same rows (a fresh buffer takes them over), else zeros. */
-function startingBeta(n: number, last: Float64Array | undefined, make: (T: typeof Float64Array, length: number, old?: Float64Array) => Float64Array): Float64Array {
-  const beta = make(Float64Array, n, last);
-  if (last && beta !== last && last.length === n) beta.set(last);
-  return beta;
 }
 
 /** The work on one block of a warm step: its rows' neighbours, then their calibration. */
@@ -138,10 +136,16 @@ export function warmRows(job: WarmJob): (block: number) => void {
   const search = warmSearch(job.features, n, job.dim, job.rowPtr, job.col, job.seed, { k, index, distance });
   return (block) => {
     search(block);
-    for (let i = block * WARM_BLOCK; i < Math.min(n, (block + 1) * WARM_BLOCK); i++) {
-      beta[i] = calibrateRow(distance.subarray(i * k, (i + 1) * k), perplexity, cond.subarray(i * k, (i + 1) * k), beta[i]);
-    }
+    calibrateRows(distance, k, perplexity, cond, block * WARM_BLOCK, Math.min(n, (block + 1) * WARM_BLOCK), beta);
   };
+}
+
+/** Calibrates rows [from, to) of the n×k distances into cond, each from its β in `beta` (kept there) where given. */
+function calibrateRows(distance: Float64Array, k: number, perplexity: number, cond: Float64Array, from: number, to: number, beta?: Float64Array): void {
+  for (let i = from; i < to; i++) {
+    const b = calibrateRow(distance.subarray(i * k, (i + 1) * k), perplexity, cond.subarray(i * k, (i + 1) * k), beta?.[i]);
+    if (beta) beta[i] = b;
+  }
 }
 
 /**

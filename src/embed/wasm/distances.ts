@@ -36,7 +36,8 @@ export function distanceKernel(points: ArrayLike<number>, n: number, dim: number
   return m ? new SimdDistances(new WebAssembly.Instance(m), points, n, dim, maxCandidates) : scalarDistances(points, dim, maxCandidates);
 }
 
-function scalarDistances(points: ArrayLike<number>, dim: number, maxCandidates: number): DistanceKernel {
+/** The JavaScript kernel, where the runtime has no WebAssembly SIMD. */
+export function scalarDistances(points: ArrayLike<number>, dim: number, maxCandidates: number): DistanceKernel {
   const candidates = new Int32Array(maxCandidates), distances = new Float32Array(maxCandidates);
   return {
     candidates,
