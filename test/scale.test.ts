@@ -8,7 +8,7 @@ import { barnesHutRepulsion, exactRepulsion } from "../src/embed/repulsion.ts";
 import { warmJob, warmRows } from "../src/embed/affinities.ts";
 import { warmBlocks } from "../src/embed/neighbors.ts";
 import { AffinityPool } from "../src/embed/parallel/affinity_pool.ts";
-import { sharingOneStepPays } from "../src/embed/parallel/threads.ts";
+import { pack, unpack } from "../src/embed/parallel/wire.ts";
 
 test("Barnes-Hut repulsion approximates the exact sum (θ = 0.5) and is exact as θ → 0", () => {
   const n = 800, y = ring(n, 1);
@@ -84,9 +84,8 @@ test("a warm step's rows shared over threads are those of one thread", async () 
   const hint = perplexityAffinity({ threads: 1 }).compute(before, n, dim);
   const pool = new AffinityPool(2);
   const started = Date.now();
-  while (!pool.ready && Date.now() - started < (sharingOneStepPays() ? 20_000 : 500)) await new Promise((resolve) => setTimeout(resolve, 50));
-  // Where sharing one step does not pay (Deno), the pool stays off and the step runs on this thread.
-  assert.is(pool.ready, sharingOneStepPays(), "the affinity threads started where sharing pays");
+  while (!pool.ready && Date.now() - started < 20_000) await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.ok(pool.ready, "the affinity threads started");
   const alone = warmJob(after, n, dim, 30, 10, hint, 7, false), shared = warmJob(after, n, dim, 30, 10, hint, 7, true);
   const work = warmRows(alone);
   for (let b = 0; b < warmBlocks(n); b++) work(b);
@@ -103,12 +102,33 @@ test("a warm step's rows shared over threads are those of one thread", async () 
   assert.equal(Array.from(shared.cond), Array.from(alone.cond));
 });
 
+test("messages to threads carry shared arrays as their buffers, and views over the same memory come back", () => {
+  const shared = new Float64Array(new SharedArrayBuffer(80)).subarray(2, 7), plain = Int32Array.of(1, 2, 3);
+  const message = { type: "run", job: { y: shared, ids: [plain, 4] }, n: 5 };
+  const wire = pack(message) as { job: { y: unknown; ids: unknown[] } };
+  assert.not.ok(ArrayBuffer.isView(wire.job.y), "a shared view goes as its buffer and place");
+  assert.is(wire.job.ids[0], plain, "an unshared array goes as it is (it is copied either way)");
+  const back = unpack(structuredClone(wire)) as typeof message;
+  assert.instance(back.job.y, Float64Array);
+  assert.is(back.job.y.length, 5);
+  back.job.y[0] = 42;
+  assert.is(shared[0], 42, "the same memory");
+  assert.equal(Array.from(back.job.ids[0] as Int32Array), [1, 2, 3]);
+  assert.is(back.n, 5);
+});
+
+test("affinities are built in shared memory, so that threads read them at no cost", () => {
+  const n = 300, rng = random(2), x = Float32Array.from({ length: n * 4 }, () => rng.normal());
+  const P = perplexityAffinity({ threads: 1 }).compute(x, n, 4);
+  for (const a of [P.rowPtr, P.col, P.val]) assert.instance(a.buffer, SharedArrayBuffer);
+});
+
 test("idle thread pools let the process end", () => {
   const g = globalThis as { Deno?: unknown; Bun?: unknown };
   const script = "test/idle_threads.script.ts";
   const command = g.Deno ? [process.execPath, "run", "-A", script] : g.Bun ? [process.execPath, script] : [process.execPath, "--import", "tsx", script];
   const child = spawnSync(command[0], command.slice(1), { encoding: "utf8", timeout: 60_000 });
-  assert.is(child.stdout.trim(), sharingOneStepPays() ? "up" : "not up", child.stderr);
+  assert.is(child.stdout.trim(), "up", child.stderr);
   assert.is(child.status, 0, `the process did not end by itself (${child.signal ?? child.status})`);
 });
 

@@ -1,3 +1,5 @@
+import { sharedCopy } from "./shared_memory.ts";
+
 /** A square sparse matrix in compressed-row form (the affinities P_t). */
 export interface SparseMatrix {
   readonly n: number;
@@ -11,7 +13,8 @@ export interface SparseMatrix {
  * P = (P_cond + P_condᵀ) / (2n), so P sums to 1, as in t-SNE. Row i holds
  * i's own k neighbours in their given order, then the points that list i and
  * are not among them, by ascending index; so the first k entries of a row are
- * its neighbour list. Built from the transpose by counting sort, in O(n·k).
+ * its neighbour list. Built from the transpose by counting sort, in O(n·k),
+ * into shared memory, where worker threads read it at no cost.
  */
 export function symmetrize(n: number, k: number, neighbors: Int32Array, cond: Float64Array): SparseMatrix {
   const scale = 1 / (2 * n);
@@ -51,5 +54,5 @@ export function symmetrize(n: number, k: number, neighbors: Int32Array, cond: Fl
     }
     rowPtr[i + 1] = out;
   }
-  return { n, rowPtr, col: col.slice(0, out), val: val.slice(0, out) };
+  return { n, rowPtr: sharedCopy(rowPtr), col: sharedCopy(col, out), val: sharedCopy(val, out) };
 }

@@ -1,4 +1,5 @@
 /** The optimisation state of one denoising step of the embedding. */
+import { sharedArray } from "./shared_memory.ts";
 import type { SparseMatrix } from "./sparse.ts";
 
 export interface StepState {
@@ -27,24 +28,17 @@ export interface StepState {
 
 export function stepState(init: Omit<StepState, "grad" | "gains" | "velocity" | "next">): StepState {
   const m = 2 * init.n;
-  const y = sharedFloat64(m);
+  // Points and gradients are shared, so worker threads can compute the gradients of some steps in place.
+  const y = sharedArray(Float64Array, m);
   y.set(init.y);
   return {
     ...init,
     y,
-    grad: sharedFloat64(m),
+    grad: sharedArray(Float64Array, m),
     gains: new Float64Array(m).fill(1),
     velocity: new Float64Array(m),
     next: new Int32Array(init.n).fill(-1),
   };
-}
-
-/**
- * Points and gradients live in shared memory where the runtime has it, so
- * worker threads can compute the gradients of some steps in place.
- */
-function sharedFloat64(length: number): Float64Array {
-  return typeof SharedArrayBuffer === "function" ? new Float64Array(new SharedArrayBuffer(8 * length)) : new Float64Array(length);
 }
 
 /** Links `a` to the following step `b` by instance id. */

@@ -5,7 +5,7 @@
  */
 import { type Kernel, studentT } from "../kernel.ts";
 import { KlPool } from "../parallel/kl_pool.ts";
-import { hardwareThreads, sharingOneStepPays } from "../parallel/threads.ts";
+import { hardwareThreads } from "../parallel/threads.ts";
 import { type Loss, type Weight, weightAt } from "./loss.ts";
 
 export interface SemanticOptions {
@@ -32,8 +32,7 @@ export function semantic(options: SemanticOptions = {}): Loss {
       const active = ctx.steps.filter((_, i) => ctx.active[i]);
       const pairs = active.reduce((sum, s) => sum + (s.n * s.n) / 2, 0);
       const threads = options.threads === "auto" || options.threads === undefined ? await hardwareThreads() : options.threads;
-      inRun = threads > 1 && pairs >= parallelFrom && kernel.spec !== undefined && typeof SharedArrayBuffer === "function" &&
-        (active.length > 1 || sharingOneStepPays());
+      inRun = threads > 1 && pairs >= parallelFrom && kernel.spec !== undefined && typeof SharedArrayBuffer === "function";
       if (!inRun) return;
       pool ??= new KlPool(threads - 1, kernel);
       await pool.begin(active);

@@ -8,7 +8,7 @@
  * so neither does the result.
  */
 import type { WarmJob } from "../affinities.ts";
-import { hardwareThreads, sharingOneStepPays, spawnThread, type Thread } from "./threads.ts";
+import { hardwareThreads, spawnThread, type Thread } from "./threads.ts";
 
 export interface AffinityRun {
   type: "warm";
@@ -57,7 +57,7 @@ export class AffinityPool {
 
   private async start(): Promise<void> {
     const size = (this.threads === "auto" ? await hardwareThreads() : this.threads) - 1;
-    if (size < 1 || !canShare() || !sharingOneStepPays()) return;
+    if (size < 1 || !canShare()) return;
     const started = await Promise.all(Array.from({ length: size }, () => spawnThread(new URL("./affinity_worker.ts", import.meta.url))));
     for (const w of started) {
       w.onMessage((m) => this.errors.push(String((m as { message?: unknown }).message)));

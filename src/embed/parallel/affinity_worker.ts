@@ -5,21 +5,19 @@
  */
 import { warmRows } from "../affinities.ts";
 import type { AffinityRun } from "./affinity_pool.ts";
+import { parentPort } from "./worker_port.ts";
 
-const { parentPort } = await import("node:worker_threads").catch(() => ({ parentPort: null }));
-const scope = globalThis as unknown as { postMessage(m: unknown): void; addEventListener(t: string, f: (e: { data: unknown }) => void): void };
-const post = (m: unknown) => (parentPort ? parentPort.postMessage(m) : scope.postMessage(m));
+const port = await parentPort();
 const onRun = ({ job, blocks, ctrl }: AffinityRun) => {
   try {
     const work = warmRows(job);
     for (let b = Atomics.add(ctrl, 0, 1); b < blocks; b = Atomics.add(ctrl, 0, 1)) work(b);
   } catch (error) {
-    post({ type: "error", message: String((error as Error)?.stack ?? error) });
+    port.post({ type: "error", message: String((error as Error)?.stack ?? error) });
     Atomics.add(ctrl, 2, 1);
   } finally {
     Atomics.add(ctrl, 1, 1);
     Atomics.notify(ctrl, 1);
   }
 };
-if (parentPort) parentPort.on("message", onRun);
-else scope.addEventListener("message", (e) => onRun(e.data as AffinityRun));
+port.listen((m) => onRun(m as AffinityRun));

@@ -7,9 +7,10 @@
  */
 import { type Kernel, studentT, type StudentTOptions } from "../kernel.ts";
 import type { SparseMatrix } from "../sparse.ts";
-import type { KlRun, KlStep, KlWorkerMessage } from "./messages.ts";
+import type { KlReply, KlRun, KlStep, KlWorkerMessage } from "./messages.ts";
 import { claimChunks } from "./chunks.ts";
 import { awaitChange } from "./spin.ts";
+import { parentPort } from "./worker_port.ts";
 
 interface Held {
   y: Float64Array;
@@ -18,13 +19,11 @@ interface Held {
 }
 
 const steps = new Map<number, Held>();
-const scope = globalThis as unknown as { postMessage?: (m: unknown) => void; addEventListener?: (t: string, f: (e: { data: unknown }) => void) => void };
-const port = await nodeParentPort();
-const post = (m: unknown) => (port ? port.postMessage(m) : scope.postMessage!(m));
-const listen = (f: (m: KlWorkerMessage) => void) =>
-  port ? port.on("message", f) : scope.addEventListener!("message", (e) => f(e.data as KlWorkerMessage));
+const port = await parentPort();
+const post = (m: KlReply) => port.post(m);
 
-listen((m) => {
+port.listen((message) => {
+  const m = message as KlWorkerMessage;
   if (m.type === "step") hold(m);
   else run(m);
 });
@@ -60,13 +59,4 @@ function run({ ids, ctrl, params, slot, kernel: options, split }: KlRun): void {
     Atomics.notify(ctrl, 1 + slot);
   }
   post({ type: "idle" });
-}
-
-/** The parent port of a node:worker_threads worker, or undefined in a web Worker. */
-async function nodeParentPort() {
-  try {
-    return (await import("node:worker_threads")).parentPort ?? undefined;
-  } catch {
-    return undefined;
-  }
 }

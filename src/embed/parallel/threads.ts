@@ -3,6 +3,8 @@
  * Deno and Bun (all three implement it; in Node the worker first registers
  * tsx when the entry is TypeScript), web Workers elsewhere (browsers).
  */
+import { pack, unpack } from "./wire.ts";
+
 export interface Thread {
   post(message: unknown): void;
   onMessage(listener: (data: unknown) => void): void;
@@ -28,8 +30,8 @@ export async function spawnThread(entry: URL): Promise<Thread> {
   if (g.process?.versions?.node === undefined && g.Worker) {
     const w = new g.Worker(entry, { type: "module" });
     return {
-      post: (m) => w.postMessage(m),
-      onMessage: (f) => w.addEventListener("message", (e) => f(e.data)),
+      post: (m) => w.postMessage(pack(m)),
+      onMessage: (f) => w.addEventListener("message", (e) => f(unpack(e.data))),
       onError: (f) => w.addEventListener("error", (e) => f(e.error ?? e.message ?? e)),
       keepAlive: () => {},
       terminate: () => w.terminate(),
@@ -44,25 +46,13 @@ export async function spawnThread(entry: URL): Promise<Thread> {
   const keepAlive = (on: boolean) => ((alive = on) ? w.ref?.() : w.unref?.());
   keepAlive(false);
   return {
-    post: (m) => w.postMessage(m),
-    onMessage: (f) => (w.on("message", f), keepAlive(alive)),
+    post: (m) => w.postMessage(pack(m)),
+    onMessage: (f) => (w.on("message", (m) => f(unpack(m))), keepAlive(alive)),
     onError: (f) => (w.on("error", f), keepAlive(alive)),
     // Deno ends a process whose only pending work is an unreferenced worker, even mid-run.
     keepAlive,
     terminate: () => void w.terminate(),
   };
-}
-
-/**
- * Whether a single step is worth sharing with threads here: one short,
- * synchronous piece of work handed over and awaited with Atomics. Not in
- * Deno, whose node:worker_threads (used because its web Workers keep an idle
- * process alive) make such a step slower than one thread (measured at 10,000
- * points: 12 against 6.6 ms an iteration, and 240–320 against 90–120 ms for
- * the affinities); steps spread over threads still pay there.
- */
-export function sharingOneStepPays(): boolean {
-  return (globalThis as { Deno?: unknown }).Deno === undefined;
 }
 
 /** Hardware threads available to this process. */
