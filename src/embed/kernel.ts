@@ -7,6 +7,7 @@
 import { fftRepulsion, type FftRepulsionOptions } from "./fft_repulsion.ts";
 import { barnesHutRepulsion, exactRepulsion, type Repulsion } from "./repulsion.ts";
 import type { SparseMatrix } from "./sparse.ts";
+import { attraction, attractionRows } from "./wasm/attraction.ts";
 
 export interface Kernel {
   readonly name: string;
@@ -81,9 +82,9 @@ export function studentT(options: StudentTOptions = {}): Kernel {
     if (mode !== "auto") return mode === "exact" ? exact : mode === "fft" ? fft : tree;
     return n < exactBelow ? exact : fft.fasterThanTree(y, n) ? fft : tree;
   };
-  let rep = new Float64Array(0);
-  const pair = new Float64Array(2);
+  let rep = new Float64Array(0), att = new Float64Array(0);
   let split: Repulsion | undefined, repulsionChunks = 0;
+  const splitAttraction = attractionRows();
   return {
     name: "student-t",
     spec: { ...options },
@@ -91,11 +92,9 @@ export function studentT(options: StudentTOptions = {}): Kernel {
       const n = P.n;
       if (rep.length < 2 * n) rep = new Float64Array(2 * n);
       const z = pick(y, n).compute(y, n, rep), a = 4 * weight * exaggeration, r = z > 0 ? (4 * weight) / z : 0;
-      for (let i = 0; i < n; i++) {
-        attraction(y, P, i, pair, 0);
-        grad[2 * i] += a * pair[0] - r * rep[2 * i];
-        grad[2 * i + 1] += a * pair[1] - r * rep[2 * i + 1];
-      }
+      if (att.length < 2 * n) att = new Float64Array(2 * n);
+      attraction(y, P, 0, n, att, 2, 0);
+      for (let i = 0; i < 2 * n; i++) grad[i] += a * att[i] - r * rep[i];
     },
     splitRepulsion(y, n) {
       const chosen = pick(y, n);
@@ -105,12 +104,13 @@ export function studentT(options: StudentTOptions = {}): Kernel {
     prepareChunks(y, n) {
       split = pick(y, n);
       repulsionChunks = split.split!.prepare(y, n);
+      splitAttraction.points(y, n);
       return repulsionChunks + Math.ceil(n / ATTRACTION_ROWS);
     },
     gradientChunk(y, P, c, out) {
       if (c < repulsionChunks) return split!.split!.chunk(y, P.n, c, out, 5);
       const from = (c - repulsionChunks) * ATTRACTION_ROWS;
-      for (let i = from; i < Math.min(from + ATTRACTION_ROWS, P.n); i++) attraction(y, P, i, out, 5 * i + 3);
+      splitAttraction.rows(P, from, Math.min(from + ATTRACTION_ROWS, P.n), out, 5, 3);
     },
     finishChunks(n, out, exaggeration, weight, grad) {
       let z = 0;
@@ -143,20 +143,4 @@ export function studentT(options: StudentTOptions = {}): Kernel {
       return kl;
     },
   };
-}
-
-/** Σ_j p_ij q_ij (y_i − y_j) over row i of P (t-SNE's attraction, unscaled), into out[at], out[at + 1]. */
-function attraction(y: Float64Array, P: SparseMatrix, i: number, out: Float64Array, at: number): void {
-  const { rowPtr, col, val } = P;
-  const xi = y[2 * i], yi = y[2 * i + 1];
-  let fx = 0, fy = 0;
-  for (let e = rowPtr[i]; e < rowPtr[i + 1]; e++) {
-    const j = col[e];
-    const dx = xi - y[2 * j], dy = yi - y[2 * j + 1];
-    const pq = val[e] / (1 + dx * dx + dy * dy);
-    fx += pq * dx;
-    fy += pq * dy;
-  }
-  out[at] = fx;
-  out[at + 1] = fy;
 }

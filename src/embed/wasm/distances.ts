@@ -7,17 +7,7 @@
  * call and no copying.
  */
 import { wasm } from "./distances_wasm.ts";
-
-let compiled: WebAssembly.Module | null | undefined;
-
-/** The compiled module, or null where the runtime has no WebAssembly SIMD. */
-function module(): WebAssembly.Module | null {
-  if (compiled !== undefined) return compiled;
-  const bytes = Uint8Array.from(atob(wasm), (c) => c.charCodeAt(0));
-  // The module is under a kilobyte, so synchronous compilation is allowed everywhere.
-  compiled = typeof WebAssembly === "object" && WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
-  return compiled;
-}
+import { reserve, simdModule } from "./module.ts";
 
 export interface DistanceKernel {
   /** Candidate rows to measure (write the first `count`, then call `measure`). */
@@ -32,7 +22,7 @@ export interface DistanceKernel {
 
 /** The kernel over n points (row-major n×dim) for up to `maxCandidates` candidates at a time. */
 export function distanceKernel(points: ArrayLike<number>, n: number, dim: number, maxCandidates: number): DistanceKernel {
-  const m = module();
+  const m = simdModule(wasm);
   return m ? new SimdDistances(new WebAssembly.Instance(m), points, n, dim, maxCandidates) : scalarDistances(points, dim, maxCandidates);
 }
 
@@ -69,13 +59,12 @@ class SimdDistances implements DistanceKernel {
     this.bytes = 4 * stride;
     const memory = instance.exports.memory as WebAssembly.Memory;
     const candidatesAt = n * this.bytes, distancesAt = candidatesAt + 4 * maxCandidates;
-    const need = distancesAt + 4 * maxCandidates;
-    if (need > memory.buffer.byteLength) memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
-    const rows = new Float32Array(memory.buffer, 0, n * stride);
+    const buffer = reserve(memory, distancesAt + 4 * maxCandidates);
+    const rows = new Float32Array(buffer, 0, n * stride);
     for (let i = 0; i < n; i++) for (let t = 0; t < dim; t++) rows[i * stride + t] = points[i * dim + t];
-    this.candidates = new Int32Array(memory.buffer, candidatesAt, maxCandidates);
-    this.distances = new Float32Array(memory.buffer, distancesAt, maxCandidates);
-    this.bits = new Uint32Array(memory.buffer, distancesAt, maxCandidates);
+    this.candidates = new Int32Array(buffer, candidatesAt, maxCandidates);
+    this.distances = new Float32Array(buffer, distancesAt, maxCandidates);
+    this.bits = new Uint32Array(buffer, distancesAt, maxCandidates);
     this.run = instance.exports.distances as SimdDistances["run"];
   }
 
