@@ -27,6 +27,17 @@ test("Barnes-Hut repulsion approximates the exact sum (θ = 0.5) and is exact as
   assert.ok(Math.abs(zf / ze - 1) < 1e-12 && worst < 1e-12, "θ = 0 opens every cell");
 });
 
+test("Barnes-Hut: the SIMD kernel gives the bits of the JavaScript loops", () => {
+  const n = 3001, y = ring(n, 2);
+  for (let i = 0; i < 70; i++) y.set([0.5, -0.25], 2 * i); // a pile of coincident points, more than a group holds
+  for (const [leaf, group] of [[8, 64], [3, 7]]) {
+    const simd = new Float64Array(2 * n), plain = new Float64Array(2 * n);
+    const zs = barnesHutRepulsion(0.5, leaf, group).compute(y, n, simd), zp = barnesHutRepulsion(0.5, leaf, group, false).compute(y, n, plain);
+    assert.is(zs, zp);
+    assert.equal(Array.from(simd), Array.from(plain));
+  }
+});
+
 test("Barnes-Hut copes with coincident points", () => {
   const n = 50, y = new Float64Array(2 * n); // all at the origin but one
   y[0] = 3;

@@ -42,7 +42,7 @@ export class QuadTree {
   private readonly stack = new Int32Array(3 * (4 * (BITS + 1) + 1));
 
   /** `leafSize`: points a leaf may hold; `groupSize`: points a group may hold (≥ leafSize). */
-  constructor(readonly leafSize = 8, readonly groupSize = 32) {}
+  constructor(readonly leafSize = 8, readonly groupSize = 64) {}
 
   /** Rebuilds the tree over the n points of y (n×2). */
   build(y: Float64Array, n: number): void {
