@@ -5,7 +5,7 @@
 import { OptionError } from "../errors.ts";
 import { exactNeighbors, warmBlocks, warmSearch, WARM_BLOCK } from "./neighbors.ts";
 import { AffinityPool } from "./parallel/affinity_pool.ts";
-import { type SparseMatrix, symmetrize } from "./sparse.ts";
+import { type SparseMatrix, symmetrizer } from "./sparse.ts";
 
 export interface Affinity {
   readonly name: string;
@@ -69,6 +69,7 @@ export function perplexityAffinity(options: PerplexityOptions = {}): Affinity {
   const threads = options.threads ?? "auto";
   const pool = threads === 1 ? undefined : new AffinityPool(threads);
   let calls = 0, spare: WarmJob | undefined;
+  const symmetrize = symmetrizer();
   return {
     name: "perplexity",
     compute(features, n, dim, hint) {

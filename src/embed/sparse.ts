@@ -1,4 +1,4 @@
-import { sharedCopy } from "./shared_memory.ts";
+import { sharedArray, sharedCopy } from "./shared_memory.ts";
 
 /** A square sparse matrix in compressed-row form (the affinities P_t). */
 export interface SparseMatrix {
@@ -17,42 +17,55 @@ export interface SparseMatrix {
  * into shared memory, where worker threads read it at no cost.
  */
 export function symmetrize(n: number, k: number, neighbors: Int32Array, cond: Float64Array): SparseMatrix {
-  const scale = 1 / (2 * n);
-  // The transpose by counting sort: for each j, the rows i that list j.
-  const revPtr = new Int32Array(n + 1);
-  for (let e = 0; e < n * k; e++) revPtr[neighbors[e] + 1]++;
-  for (let j = 0; j < n; j++) revPtr[j + 1] += revPtr[j];
-  const revRow = new Int32Array(n * k), revVal = new Float64Array(n * k), fill = revPtr.slice(0, n);
-  for (let i = 0, e = 0; i < n; i++) {
-    for (let a = 0; a < k; a++, e++) {
-      const j = neighbors[e], f = fill[j]++;
-      revRow[f] = i;
-      revVal[f] = cond[e];
-    }
-  }
-  // Row i: its own entries, then the reverse ones; `slot` remembers where
-  // each column of the current row went, so a pair present both ways merges.
-  const rowPtr = new Int32Array(n + 1);
-  const col = new Int32Array(2 * n * k), val = new Float64Array(2 * n * k);
-  const slot = new Int32Array(n).fill(-1);
-  let out = 0;
-  for (let i = 0; i < n; i++) {
-    const start = out;
-    for (let e = i * k; e < (i + 1) * k; e++) {
-      const j = neighbors[e];
-      slot[j] = out;
-      col[out] = j;
-      val[out++] = cond[e] * scale;
-    }
-    for (let f = revPtr[i]; f < revPtr[i + 1]; f++) {
-      const j = revRow[f];
-      if (slot[j] >= start) val[slot[j]] += revVal[f] * scale;
-      else {
-        col[out] = j;
-        val[out++] = revVal[f] * scale;
+  return symmetrizer()(n, k, neighbors, cond);
+}
+
+/**
+ * `symmetrize` that keeps its working arrays (as large as P) from call to
+ * call, for a caller that symmetrises every step: fresh ones would cost
+ * allocation, zeroing and garbage collection each time.
+ */
+export function symmetrizer(): (n: number, k: number, neighbors: Int32Array, cond: Float64Array) => SparseMatrix {
+  let revRow = new Int32Array(0), revVal = new Float64Array(0), col = new Int32Array(0), val = new Float64Array(0), slot = new Int32Array(0);
+  return (n, k, neighbors, cond) => {
+    const scale = 1 / (2 * n), m = n * k;
+    if (revRow.length < m) [revRow, revVal, col, val] = [new Int32Array(m), new Float64Array(m), new Int32Array(2 * m), new Float64Array(2 * m)];
+    if (slot.length < n) slot = new Int32Array(n);
+    // The transpose by counting sort: for each j, the rows i that list j.
+    const revPtr = new Int32Array(n + 1);
+    for (let e = 0; e < m; e++) revPtr[neighbors[e] + 1]++;
+    for (let j = 0; j < n; j++) revPtr[j + 1] += revPtr[j];
+    const fill = revPtr.slice(0, n);
+    for (let i = 0, e = 0; i < n; i++) {
+      for (let a = 0; a < k; a++, e++) {
+        const j = neighbors[e], f = fill[j]++;
+        revRow[f] = i;
+        revVal[f] = cond[e];
       }
     }
-    rowPtr[i + 1] = out;
-  }
-  return { n, rowPtr: sharedCopy(rowPtr), col: sharedCopy(col, out), val: sharedCopy(val, out) };
+    // Row i: its own entries, then the reverse ones; `slot` remembers where
+    // each column of the current row went, so a pair present both ways merges.
+    const rowPtr = sharedArray(Int32Array, n + 1);
+    slot.fill(-1, 0, n);
+    let out = 0;
+    for (let i = 0; i < n; i++) {
+      const start = out;
+      for (let e = i * k; e < (i + 1) * k; e++) {
+        const j = neighbors[e];
+        slot[j] = out;
+        col[out] = j;
+        val[out++] = cond[e] * scale;
+      }
+      for (let f = revPtr[i]; f < revPtr[i + 1]; f++) {
+        const j = revRow[f];
+        if (slot[j] >= start) val[slot[j]] += revVal[f] * scale;
+        else {
+          col[out] = j;
+          val[out++] = revVal[f] * scale;
+        }
+      }
+      rowPtr[i + 1] = out;
+    }
+    return { n, rowPtr, col: sharedCopy(col, out), val: sharedCopy(val, out) };
+  };
 }
