@@ -10,6 +10,7 @@ import {
   embedSteps,
   EvolutionaryEmbedding,
   type Layout,
+  type Loss,
   type LossContext,
   perplexityAffinity,
   radial,
@@ -94,6 +95,20 @@ test("losses only move active steps", () => {
   assert.ok(e.steps[0].grad.every((g) => g === 0));
   assert.ok(e.steps[2].grad.every((g) => g === 0));
   assert.ok(e.steps[1].grad.some((g) => g !== 0));
+});
+
+test("a loss that begins on other threads is completed after the others, each iteration", async () => {
+  const calls: string[] = [];
+  const traced = (name: string, begins: boolean): Loss => ({
+    name,
+    gradient: () => void calls.push(name),
+    value: () => 0,
+    ...(begins ? { begin: () => void calls.push(`begin ${name}`) } : {}),
+  });
+  const e = new EvolutionaryEmbedding({ losses: [traced("threaded", true), traced("a", false), traced("b", false)] });
+  e.addStep(clusteredSteps(1, 12, 3, 1)[0]);
+  await e.optimize(2);
+  assert.equal(calls, ["begin threaded", "a", "b", "threaded", "begin threaded", "a", "b", "threaded"]);
 });
 
 test("perplexity affinities: symmetric, non-negative, summing to 1, each row at the target perplexity", () => {

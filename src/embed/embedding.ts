@@ -149,6 +149,8 @@ export class EvolutionaryEmbedding {
       exaggeration: exaggerate && it < this.exaggeration.iterations ? this.exaggeration.factor : 1,
     });
     throwIfAborted(options.signal, "embedding");
+    // Losses that begin on other threads are completed last, so that this thread computes the others meanwhile.
+    const order = [...this.losses.filter((l) => !l.begin), ...this.losses.filter((l) => l.begin)];
     for (const loss of this.losses) await loss.prepare?.(context(0));
     try {
       let lastYield = performance.now();
@@ -159,7 +161,8 @@ export class EvolutionaryEmbedding {
         }
         throwIfAborted(options.signal, "embedding");
         const ctx = context(it);
-        for (const loss of this.losses) {
+        for (const loss of order) loss.begin?.(ctx);
+        for (const loss of order) {
           const pending = loss.gradient(ctx);
           if (pending) await pending;
         }

@@ -21,6 +21,12 @@ export interface Loss {
   readonly name: string;
   /** Adds weight · ∂L/∂y to `grad` of every active step (asynchronously when it returns a promise). */
   gradient(ctx: LossContext): void | Promise<void>;
+  /**
+   * Starts this iteration's gradient on other threads, where it can; its
+   * `gradient` then completes it. The gradients of losses with a `begin`
+   * come after the others', which this thread computes meanwhile.
+   */
+  begin?(ctx: LossContext): void;
   /** The loss value, for reports. */
   value(ctx: LossContext): number;
   /** Called before a run of iterations over `ctx`'s active steps (e.g. to start threads). */

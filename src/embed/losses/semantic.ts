@@ -46,6 +46,9 @@ export function semantic(options: SemanticOptions = {}): Loss {
       pool = undefined;
       kernel.dispose?.();
     },
+    begin(ctx) {
+      if (inRun) pool!.beginIteration(ctx.exaggeration, weightAt(weight, ctx.progress));
+    },
     gradient(ctx) {
       const w = weightAt(weight, ctx.progress);
       if (kernel.klGradientSteps) return kernel.klGradientSteps(ctx.steps.filter((_, i) => ctx.active[i]), ctx.exaggeration, w);

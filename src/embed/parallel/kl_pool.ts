@@ -37,6 +37,8 @@ export class KlPool {
   private readonly splitKernels = new Map<string, Kernel>();
   /** The split of a single step, while such a run lasts. */
   private split?: { step: StepState; kernel: Kernel; out: Float64Array };
+  /** The iteration `beginIteration` started, until its gradient is taken. */
+  private started?: number;
 
   constructor(private readonly size: number, private readonly kernel: Kernel) {}
 
@@ -46,6 +48,7 @@ export class KlPool {
     for (const s of active) this.share(s);
     this.ctrl = new Int32Array(new SharedArrayBuffer(4 * (2 + this.workers.length)));
     this.seq = 0;
+    this.started = undefined;
     const one = active.length === 1 ? active[0] : undefined;
     const choice = one && this.kernel.spec && this.kernel.splitRepulsion?.(one.y, one.n);
     this.split = undefined;
@@ -71,16 +74,21 @@ export class KlPool {
     this.running = true;
   }
 
+  /**
+   * Starts an iteration of a split step: the workers claim its chunks while
+   * this thread computes the other losses. (Steps computed whole start in
+   * `gradient`: their workers write into the steps' gradients, which the
+   * other losses add to.)
+   */
+  beginIteration(exaggeration: number, weight: number): void {
+    if (this.split) this.started = this.release(exaggeration, weight);
+  }
+
   /** One iteration's KL gradients of every active step, added to their `grad`. */
   gradient(exaggeration: number, weight: number): void {
-    this.params[0] = exaggeration;
-    this.params[1] = weight;
+    const seq = this.started ?? this.release(exaggeration, weight);
+    this.started = undefined;
     const split = this.split;
-    // Chunks are claimed from 0 again; every worker finished claiming in the last iteration.
-    if (split) Atomics.store(this.ctrl, this.claim, 0);
-    const seq = ++this.seq;
-    Atomics.store(this.ctrl, 0, seq);
-    Atomics.notify(this.ctrl, 0);
     if (split) claimChunks(split.kernel, split.step.y, split.step.P, split.out, this.ctrl, this.claim);
     for (const s of this.local) this.kernel.klGradient(s.y, s.P, exaggeration, weight, s.grad);
     this.workers.forEach((w, slot) => {
@@ -92,6 +100,18 @@ export class KlPool {
       }
     });
     if (split) split.kernel.finishChunks!(split.step.n, split.out, exaggeration, weight, split.step.grad);
+  }
+
+  /** Lets the workers into the next iteration; returns its number. */
+  private release(exaggeration: number, weight: number): number {
+    this.params[0] = exaggeration;
+    this.params[1] = weight;
+    // Chunks are claimed from 0 again; every worker finished claiming in the last iteration.
+    if (this.split) Atomics.store(this.ctrl, this.claim, 0);
+    const seq = ++this.seq;
+    Atomics.store(this.ctrl, 0, seq);
+    Atomics.notify(this.ctrl, 0);
+    return seq;
   }
 
   /** Where in ctrl the next chunk to claim is counted. */
