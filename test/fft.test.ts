@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { OptionError, random } from "../mod.ts";
+import { OptionError, random, studentT } from "../mod.ts";
 import { clusteredSteps, ring, trustworthinessWith } from "./fixtures.ts";
 import { fftRepulsion } from "../src/embed/fft_repulsion.ts";
 import { exactRepulsion } from "../src/embed/repulsion.ts";
@@ -59,6 +59,22 @@ test("FFT interpolation copes with coincident points and tiny n", () => {
   const rep = Float64Array.of(9, 9);
   assert.is(fftRepulsion().compute(Float64Array.of(4, 2), 1, rep), 0);
   assert.equal(Array.from(rep), [0, 0]);
+});
+
+test("studentT's \"fft\" takes Barnes-Hut where the points spread wider than the largest grid holds", () => {
+  const n = 600, wide = ring(n, 3).map((v) => 40 * v); // a ring some 800 units across
+  const small = fftRepulsion({ maxGrid: 256 });
+  assert.not.ok(small.holds(wide, n));
+  assert.ok(small.holds(ring(n, 3), n));
+  assert.ok(errors(wide, n, small).gradient > 0.05, "widened boxes lose the accuracy");
+  const exact = new Float64Array(2 * n), fft = new Float64Array(2 * n), tree = new Float64Array(2 * n);
+  const P = { n, rowPtr: new Int32Array(n + 1), col: new Int32Array(0), val: new Float64Array(0) };
+  studentT({ repulsion: "exact" }).klGradient(wide, P, 1, 1, exact);
+  studentT({ repulsion: "fft", fft: { maxGrid: 256 } }).klGradient(wide, P, 1, 1, fft);
+  studentT({ repulsion: "barnes-hut" }).klGradient(wide, P, 1, 1, tree);
+  assert.equal(fft, tree, "the same gradient as Barnes-Hut");
+  const err = Math.hypot(...fft.map((v, i) => v - exact[i])) / Math.hypot(...exact);
+  assert.ok(err < 0.03, `gradient error ${err}`);
 });
 
 test("fftRepulsion rejects a grid that is not a power of two", () => {

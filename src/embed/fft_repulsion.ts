@@ -54,6 +54,13 @@ const FFT_NS = 7, POINT_NS = 200, TREE_NS = 50;
 
 export interface FftRepulsion extends Repulsion {
   /**
+   * Whether the grid holds these points with boxes of the target size;
+   * where it does not (points spread wider than maxGrid allows), boxes are
+   * widened and the error grows with them (past 100 % on a 10,000-point
+   * lane ring, `npm run bench repulsion`).
+   */
+  holds(y: Float64Array, n: number): boolean;
+  /**
    * Whether these points are predicted to be summed faster this way than by
    * Barnes-Hut, with boxes within the target size (not widened by maxGrid).
    */
@@ -118,6 +125,7 @@ export function fftRepulsion(options: FftRepulsionOptions = {}): FftRepulsion {
   let first = new Int32Array(0), wx = new Float64Array(0), wy = new Float64Array(0);
   return {
     name: "fft",
+    holds: (y, n) => sizeFor(extentOf(y, n)) <= maxGrid,
     fasterThanTree(y, n) {
       const m = sizeFor(extentOf(y, n));
       return m <= maxGrid && FFT_NS * m * m * Math.log2(m) + POINT_NS * n < TREE_NS * n * Math.log2(n);

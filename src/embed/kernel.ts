@@ -59,8 +59,10 @@ export interface StudentTOptions {
   /**
    * How the repulsion is summed: "exact" (O(n²)), "barnes-hut" (O(n log n),
    * approximate), "fft" (FIt-SNE's interpolation, O(n) plus a grid that grows
-   * with the points' extent), or "auto" (default): exact below `exactBelow`
-   * points, else FFT where its grid is predicted faster than Barnes-Hut.
+   * with the points' extent; Barnes-Hut where the points spread wider than
+   * the largest grid holds, since wider boxes lose the accuracy), or "auto"
+   * (default): exact below `exactBelow` points, else FFT where its grid is
+   * predicted faster than Barnes-Hut.
    */
   repulsion?: "exact" | "barnes-hut" | "fft" | "auto";
   /** Barnes-Hut opening angle (default 0.5). */
@@ -79,7 +81,8 @@ export function studentT(options: StudentTOptions = {}): Kernel {
   const mode = options.repulsion ?? "auto", exactBelow = options.exactBelow ?? 500;
   const exact = exactRepulsion(), tree = barnesHutRepulsion(options.theta ?? 0.5), fft = fftRepulsion(options.fft);
   const pick = (y: Float64Array, n: number): Repulsion => {
-    if (mode !== "auto") return mode === "exact" ? exact : mode === "fft" ? fft : tree;
+    if (mode === "fft") return fft.holds(y, n) ? fft : tree;
+    if (mode !== "auto") return mode === "exact" ? exact : tree;
     return n < exactBelow ? exact : fft.fasterThanTree(y, n) ? fft : tree;
   };
   let rep = new Float64Array(0), att = new Float64Array(0);
