@@ -3,9 +3,9 @@ export interface KlStep {
   type: "step";
   id: number;
   n: number;
-  /** Shared-memory views of the step's points and gradient. */
+  /** Shared-memory views of the step's points and of the buffer its KL gradient goes to. */
   y: Float64Array;
-  grad: Float64Array;
+  kl: Float64Array;
   rowPtr: Int32Array;
   col: Int32Array;
   val: Float64Array;
@@ -14,15 +14,18 @@ export interface KlStep {
 /** Enter the iteration loop for the given steps until ctrl[0] goes negative. */
 export interface KlRun {
   type: "run";
+  /** The run's steps, in the order they are claimed. */
   ids: number[];
-  /** [iteration counter, done counter of each worker slot…, next chunk to claim] */
+  /** [iteration counter, done counter of each worker slot…, next piece to claim] */
   ctrl: Int32Array;
+  /** Where in ctrl the next piece is claimed. */
+  claim: number;
   /** [exaggeration, weight] of the current iteration. */
   params: Float64Array;
   slot: number;
   kernel: unknown;
-  /** One step split in chunks of rows: the shared output (n×5, see Kernel.gradientChunk); chunks are claimed at ctrl[claim]. */
-  split?: { out: Float64Array; claim: number };
+  /** One step split in chunks of rows: the shared output (n×5, see Kernel.gradientChunk). */
+  split?: { out: Float64Array };
 }
 
 export type KlWorkerMessage = KlStep | KlRun;
