@@ -22,7 +22,7 @@ import {
 import { fftRepulsion } from "../src/embed/fft_repulsion.ts";
 import { exactNeighbors, warmNeighbors } from "../src/embed/neighbors.ts";
 import { barnesHutRepulsion, exactRepulsion } from "../src/embed/repulsion.ts";
-import { type BenchCase, round, timed } from "./bench.ts";
+import { type BenchCase, round, rssMiB, timed } from "./bench.ts";
 
 async function mnistSteps(instancesPerPrompt: number, steps: number) {
   const generated = await mnistTrajectories({ instancesPerPrompt, steps, seed: 0, digitsPerClass: 100 });
@@ -33,7 +33,15 @@ export const scaleCase: BenchCase = {
   name: "scale",
   async *run() {
     const table = await mnistSteps(400, 50);
-    const result = await embedSteps(table, { iterations: 1000, seed: 0, onProgress: ({ phase, done, total }) => phase === "optimize" && done % 100 === 0 && console.error(`  ${done}/${total}`) });
+    let peakRss = rssMiB();
+    const result = await embedSteps(table, {
+      iterations: 1000,
+      seed: 0,
+      onProgress: ({ phase, done, total }) => {
+        peakRss = Math.max(peakRss, rssMiB());
+        if (phase === "optimize" && done % 100 === 0) console.error(`  ${done}/${total}`);
+      },
+    });
     yield {
       what: "batch",
       steps: 50,
@@ -44,6 +52,8 @@ export const scaleCase: BenchCase = {
       totalMs: round(result.timings.affinities + result.timings.optimize, 0),
       meanTrustworthiness: round(result.quality.meanTrustworthiness),
       alignmentRatio: round(result.quality.alignmentRatio),
+      // Sampled at each progress report; the data set itself is part of it.
+      peakRssMiB: peakRss,
     };
   },
 };

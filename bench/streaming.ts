@@ -1,8 +1,8 @@
 /**
- * Streaming (issue 3). Per-step update latency of the incremental embedder
- * for 100, 1000 and 5000 instances (target at 1000: p50 ≤ 50 ms on a 2-core
- * machine), on synthetic 50-dimensional features so that generation is not
- * measured; and, on one MNIST diffusion (10 steps × 1000 instances), the
+ * Streaming (issues 3 and 6). Per-step update latency of the incremental
+ * embedder for 100 to 10,000 instances (targets on a 2-core machine: p50 ≤
+ * 50 ms at 1000, < 250 ms at 10,000), on synthetic 50-dimensional features
+ * so that generation is not measured; and, on one MNIST diffusion (10 steps × 1000 instances), the
  * incremental result with and without its polish pass against the batch
  * result (`embedSteps`, 1000 iterations).
  */
@@ -15,41 +15,10 @@ import {
   pcaEncoder,
   perplexityAffinity,
   pixels,
-  random,
   readStepTable,
-  type StepTable,
-  stepTable,
 } from "../mod.ts";
 import { type BenchCase, percentile, round, timed } from "./bench.ts";
-
-const DIM = 50;
-
-/**
- * Synthetic trajectories shaped like a diffusion: every instance starts as
- * noise and drifts towards one of 10 class centres, with its own offset, so
- * that clusters appear over the steps.
- */
-function syntheticSteps(n: number, steps: number, seed = 0): StepTable[] {
-  const rng = random(seed);
-  const centres = Array.from({ length: 10 }, () => Float32Array.from({ length: DIM }, () => 4 * rng.normal()));
-  const offset = Float32Array.from({ length: n * DIM }, () => rng.normal());
-  const x = Float32Array.from({ length: n * DIM }, () => 3 * rng.normal());
-  return Array.from({ length: steps }, (_, t) => {
-    const a = (t + 1) / steps;
-    for (let k = 0; k < x.length; k++) {
-      const i = Math.floor(k / DIM), target = centres[i % 10][k % DIM] + offset[k];
-      x[k] = (1 - a) * x[k] + a * target + 0.2 * rng.normal();
-    }
-    return stepTable({
-      instance: Int32Array.from({ length: n }, (_, i) => i),
-      prompt: Int32Array.from({ length: n }, (_, i) => i % 10),
-      prompts: Array.from({ length: 10 }, (_, c) => `class ${c}`),
-      step: new Int32Array(n).fill(t),
-      features: x.slice(),
-      featureDim: DIM,
-    });
-  });
-}
+import { DIM, syntheticSteps } from "./synthetic.ts";
 
 export const streamingCase: BenchCase = {
   name: "streaming",
