@@ -7,7 +7,7 @@
 import { fftRepulsion, type FftRepulsionOptions } from "./fft_repulsion.ts";
 import { barnesHutRepulsion, exactRepulsion, type Repulsion } from "./repulsion.ts";
 import type { SparseMatrix } from "./sparse.ts";
-import { attraction, attractionRows } from "./wasm/attraction.ts";
+import { attraction, type AttractionRows, attractionRows } from "./wasm/attraction.ts";
 
 export interface Kernel {
   readonly name: string;
@@ -87,7 +87,8 @@ export function studentT(options: StudentTOptions = {}): Kernel {
   };
   let rep = new Float64Array(0), att = new Float64Array(0);
   let split: Repulsion | undefined, repulsionChunks = 0;
-  const splitAttraction = attractionRows();
+  // The SIMD attraction holds a copy of P: made only for a kernel that splits a step.
+  let splitAttraction: AttractionRows | undefined;
   return {
     name: "student-t",
     spec: { ...options },
@@ -107,13 +108,13 @@ export function studentT(options: StudentTOptions = {}): Kernel {
     prepareChunks(y, n) {
       split = pick(y, n);
       repulsionChunks = split.split!.prepare(y, n);
-      splitAttraction.points(y, n);
+      (splitAttraction ??= attractionRows()).points(y, n);
       return repulsionChunks + Math.ceil(n / ATTRACTION_ROWS);
     },
     gradientChunk(y, P, c, out) {
       if (c < repulsionChunks) return split!.split!.chunk(y, P.n, c, out, 5);
       const from = (c - repulsionChunks) * ATTRACTION_ROWS;
-      splitAttraction.rows(P, from, Math.min(from + ATTRACTION_ROWS, P.n), out, 5, 3);
+      splitAttraction!.rows(P, from, Math.min(from + ATTRACTION_ROWS, P.n), out, 5, 3);
     },
     finishChunks(n, out, exaggeration, weight, grad) {
       let z = 0;

@@ -279,7 +279,12 @@ class SimdLists extends InteractionLists {
     const sizes = [targets, targets, targets, 3 * targets, cells, cells, cells, points, points, points];
     const buffer = reserve(this.memory, 8 * sizes.reduce((a, b) => a + b, 0));
     let offset = 0;
-    const [x, y, at, out, cx, cy, cm, px, py, pp] = sizes.map((size) => new Float64Array(buffer, (offset += 8 * size) - 8 * size, size));
+    const view = (size: number) => {
+      const v = new Float64Array(buffer, offset, size);
+      offset += 8 * size;
+      return v;
+    };
+    const [x, y, at, out, cx, cy, cm, px, py, pp] = sizes.map(view);
     this.targets = { x, y, at, out };
     [this.cellX, this.cellY, this.cellMass, this.pointX, this.pointY, this.pointAt] = [cx, cy, cm, px, py, pp];
     [cx, cy, cm, px, py, pp].forEach((a, k) => a.set(old[k].subarray(0, Math.min(old[k].length, a.length))));
