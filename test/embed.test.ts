@@ -2,7 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { calibrateRow } from "../src/embed/affinities.ts";
 import { exactNeighbors, warmNeighbors } from "../src/embed/neighbors.ts";
-import { symmetrize } from "../src/embed/sparse.ts";
+import { symmetrize } from "../src/embed/symmetrize.ts";
 import {
   alignment,
   CancelledError,

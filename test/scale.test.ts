@@ -5,7 +5,8 @@ import * as assert from "uvu/assert";
 import { alignment, displacement, EvolutionaryEmbedding, perplexityAffinity, random, semantic, studentT } from "../mod.ts";
 import { clusteredSteps as steps, ring, trustworthinessWith } from "./fixtures.ts";
 import { barnesHutRepulsion, exactRepulsion } from "../src/embed/repulsion.ts";
-import { warmJob, warmRows } from "../src/embed/affinities.ts";
+import { type AffinityTask, runHere, taskWork, warmAffinities, warmJob } from "../src/embed/affinities.ts";
+import { symmetrized, SYMMETRIZE_ROWS } from "../src/embed/symmetrize.ts";
 import { warmBlocks } from "../src/embed/neighbors.ts";
 import { AffinityPool } from "../src/embed/parallel/affinity_pool.ts";
 import { pack, unpack } from "../src/embed/parallel/wire.ts";
@@ -88,8 +89,8 @@ for (const repulsion of ["exact", "barnes-hut"] as const) {
   });
 }
 
-test("a warm step's rows shared over threads are those of one thread", async () => {
-  const n = 2600, dim = 6, rng = random(5);
+test("a warm step shared over threads (search, then symmetrisation) gives the affinities of one thread", async () => {
+  const n = 2600, dim = 6, k = 30, rng = random(5);
   const before = Float32Array.from({ length: n * dim }, () => rng.normal());
   const after = Float32Array.from(before, (v) => v + 0.1 * rng.normal());
   const hint = perplexityAffinity({ threads: 1 }).compute(before, n, dim);
@@ -97,20 +98,28 @@ test("a warm step's rows shared over threads are those of one thread", async () 
   const started = Date.now();
   while (!pool.ready && Date.now() - started < 20_000) await new Promise((resolve) => setTimeout(resolve, 50));
   assert.ok(pool.ready, "the affinity threads started");
-  const alone = warmJob(after, n, dim, 30, 10, hint, 7, false), shared = warmJob(after, n, dim, 30, 10, hint, 7, true);
-  const work = warmRows(alone);
-  for (let b = 0; b < warmBlocks(n); b++) work(b);
-  // This thread dawdles over its first block, so that the pool's threads take the others.
-  const rows = warmRows(shared);
-  let first = true;
-  pool.run(shared, warmBlocks(n), (b) => {
-    for (const until = Date.now() + (first ? 300 : 0); Date.now() < until;);
-    first = false;
-    rows(b);
-  });
+  const alone = warmJob(after, n, dim, k, 10, hint, 7, false), shared = warmJob(after, n, dim, k, 10, hint, 7, true);
+  const expected = symmetrized(warmAffinities(alone, runHere, 1));
+  // This thread dawdles over its first block of every task, so that the pool's threads take the others.
+  let blocksHere = 0, tasks = 0;
+  const dawdling = (task: AffinityTask) => {
+    const work = taskWork(task);
+    let first = true;
+    tasks++;
+    pool.run(task, (b) => {
+      for (const until = Date.now() + (first ? 100 : 0); Date.now() < until;);
+      first = false;
+      blocksHere++;
+      work(b);
+    });
+  };
+  const P = symmetrized(warmAffinities(shared, dawdling, pool.size));
   pool.dispose();
+  const blocks = warmBlocks(n) + pool.size + 2 * Math.ceil(n / SYMMETRIZE_ROWS);
+  assert.ok(blocksHere < blocks, `the pool's threads took ${blocks - blocksHere} of ${blocks} blocks in ${tasks} tasks`);
   assert.equal(Array.from(shared.index), Array.from(alone.index));
   assert.equal(Array.from(shared.cond), Array.from(alone.cond));
+  for (const key of ["rowPtr", "col", "val"] as const) assert.equal(Array.from(P[key]), Array.from(expected[key]), key);
 });
 
 test("messages to threads carry shared arrays as their buffers, and views over the same memory come back", () => {

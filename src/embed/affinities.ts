@@ -5,7 +5,9 @@
 import { OptionError } from "../errors.ts";
 import { exactNeighbors, warmBlocks, warmSearch, WARM_BLOCK } from "./neighbors.ts";
 import { AffinityPool } from "./parallel/affinity_pool.ts";
-import { type SparseMatrix, symmetrizer } from "./sparse.ts";
+import { reuse } from "./shared_memory.ts";
+import type { SparseMatrix } from "./sparse.ts";
+import { merge, pack, packRows, scatter, symmetrize, symmetrized, SYMMETRIZE_ROWS, type SymmetrizeJob, symmetrizeJob } from "./symmetrize.ts";
 
 export interface Affinity {
   readonly name: string;
@@ -68,8 +70,7 @@ export function perplexityAffinity(options: PerplexityOptions = {}): Affinity {
   const mode = options.neighbors ?? "auto", warmFrom = options.warmFrom ?? 1000;
   const threads = options.threads ?? "auto";
   const pool = threads === 1 ? undefined : new AffinityPool(threads);
-  let calls = 0, spare: WarmJob | undefined;
-  const symmetrize = symmetrizer();
+  let calls = 0, spare: WarmJob | undefined, spareSymmetrize: SymmetrizeJob | undefined;
   return {
     name: "perplexity",
     compute(features, n, dim, hint) {
@@ -85,12 +86,9 @@ export function perplexityAffinity(options: PerplexityOptions = {}): Affinity {
         return symmetrize(n, k, nn.index, cond);
       }
       const job = (spare = warmJob(features, n, dim, k, perplexity, hint, calls++, shared, spare));
-      if (shared) pool!.run(job, blocks, warmRows(job));
-      else {
-        const work = warmRows(job);
-        for (let b = 0; b < blocks; b++) work(b);
-      }
-      return symmetrize(n, k, job.index, job.cond);
+      const run = shared ? (task: AffinityTask) => pool!.run(task, taskWork(task)) : runHere;
+      spareSymmetrize = warmAffinities(job, run, shared ? pool!.size : 1, spareSymmetrize);
+      return symmetrized(spareSymmetrize);
     },
     dispose: () => pool?.dispose(),
   };
@@ -103,17 +101,13 @@ export function perplexityAffinity(options: PerplexityOptions = {}): Affinity {
  * clearing them; its β per row is where this step's calibration starts.
  */
 export function warmJob(features: ArrayLike<number>, n: number, dim: number, k: number, perplexity: number, hint: AffinityHint, seed: number, shared: boolean, spare?: WarmJob): WarmJob {
-  const alloc = <A extends Float32Array | Float64Array | Int32Array>(Type: { new (b: ArrayBufferLike): A; BYTES_PER_ELEMENT: number }, length: number, old?: A): A => {
-    if (old?.length === length && (old.buffer instanceof SharedArrayBuffer) === shared) return old;
-    return new Type(shared ? new SharedArrayBuffer(length * Type.BYTES_PER_ELEMENT) : new ArrayBuffer(length * Type.BYTES_PER_ELEMENT));
-  };
   // Unshared, the inputs are the caller's arrays: only shared copies are ours to reuse.
   const copy = <A extends Float32Array | Int32Array>(Type: { new (b: ArrayBufferLike): A; BYTES_PER_ELEMENT: number }, from: ArrayLike<number>, old?: A) => {
-    const a = alloc(Type, from.length, shared ? old : undefined);
+    const a = reuse(Type, from.length, shared, shared ? old : undefined);
     a.set(from);
     return a;
   };
-  const beta = alloc(Float64Array, n, spare?.beta);
+  const beta = reuse(Float64Array, n, shared, spare?.beta);
   if (spare && beta !== spare.beta && spare.beta.length === n) beta.set(spare.beta);
   return {
     features: shared || !(features instanceof Float32Array) ? copy(Float32Array, features, spare?.features) : features,
@@ -124,11 +118,49 @@ export function warmJob(features: ArrayLike<number>, n: number, dim: number, k: 
     rowPtr: shared ? copy(Int32Array, hint.rowPtr, spare?.rowPtr) : hint.rowPtr,
     col: shared ? copy(Int32Array, hint.col, spare?.col) : hint.col,
     seed,
-    index: alloc(Int32Array, n * k, spare?.index),
-    distance: alloc(Float64Array, n * k, spare?.distance),
-    cond: alloc(Float64Array, n * k, spare?.cond),
+    index: reuse(Int32Array, n * k, shared, spare?.index),
+    distance: reuse(Float64Array, n * k, shared, spare?.distance),
+    cond: reuse(Float64Array, n * k, shared, spare?.cond),
     beta,
   };
+}
+
+/**
+ * A warm step's affinities: its search and calibration, then its
+ * symmetrisation, each task run by `run` (on this thread, or shared with
+ * `threads` − 1 others, whose arrays are then shared). Returns the
+ * symmetrisation, P included.
+ */
+export function warmAffinities(job: WarmJob, run: (task: AffinityTask) => void, threads: number, spare?: SymmetrizeJob): SymmetrizeJob {
+  const { n, k } = job, rowBlocks = Math.ceil(n / SYMMETRIZE_ROWS);
+  run({ type: "warm", job, blocks: warmBlocks(n) });
+  const sym = symmetrizeJob(n, k, job.index, job.cond, threads > 1, spare);
+  run({ type: "scatter", job: sym, blocks: threads });
+  run({ type: "merge", job: sym, blocks: rowBlocks });
+  pack(sym);
+  run({ type: "pack", job: sym, blocks: rowBlocks });
+  return sym;
+}
+
+/** Runs every block of a task on this thread. */
+export function runHere(task: AffinityTask): void {
+  const work = taskWork(task);
+  for (let b = 0; b < task.blocks; b++) work(b);
+}
+
+/** A piece of a warm step's affinities that threads share out by blocks: the search, then the symmetrisation's phases. */
+export type AffinityTask =
+  | { type: "warm"; job: WarmJob; blocks: number }
+  | { type: "scatter" | "merge" | "pack"; job: SymmetrizeJob; blocks: number };
+
+/** The work on one block of a task, on whichever thread claims it. */
+export function taskWork(task: AffinityTask): (block: number) => void {
+  if (task.type === "warm") return warmRows(task.job);
+  const job = task.job;
+  if (task.type === "scatter") return (b) => scatter(job, b, task.blocks);
+  if (task.type === "pack") return (b) => packRows(job, b * SYMMETRIZE_ROWS);
+  const slot = new Int32Array(job.n);
+  return (b) => merge(job, b * SYMMETRIZE_ROWS, slot);
 }
 
 /** The work on one block of a warm step: its rows' neighbours, then their calibration. */

@@ -4,15 +4,29 @@
  * does not), else ordinary ones.
  */
 type View = Float64Array | Float32Array | Int32Array;
+type ViewType<A extends View> = { new (buffer: ArrayBufferLike): A; BYTES_PER_ELEMENT: number };
 
-export function sharedArray<A extends View>(Type: { new (buffer: ArrayBufferLike): A; BYTES_PER_ELEMENT: number }, length: number): A {
-  const bytes = length * Type.BYTES_PER_ELEMENT;
-  return new Type(typeof SharedArrayBuffer === "function" ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+export function sharedArray<A extends View>(Type: ViewType<A>, length: number): A {
+  return typeof SharedArrayBuffer === "function" ? arrayIn(Type, length, true) : arrayIn(Type, length, false);
 }
 
 /** A shared copy of the first `length` values of a. */
 export function sharedCopy<A extends View>(a: A, length = a.length): A {
-  const b = sharedArray(a.constructor as { new (buffer: ArrayBufferLike): A; BYTES_PER_ELEMENT: number }, length);
+  const b = sharedArray(a.constructor as ViewType<A>, length);
   b.set(a.subarray(0, length));
   return b;
+}
+
+/**
+ * An array of this length in shared memory or not, as asked: `old` where it
+ * fits (the same length and kind of memory), which spares allocating and
+ * clearing one; else a new one.
+ */
+export function reuse<A extends View>(Type: ViewType<A>, length: number, shared: boolean, old?: A): A {
+  return old?.length === length && (old.buffer instanceof SharedArrayBuffer) === shared ? old : arrayIn(Type, length, shared);
+}
+
+function arrayIn<A extends View>(Type: ViewType<A>, length: number, shared: boolean): A {
+  const bytes = length * Type.BYTES_PER_ELEMENT;
+  return new Type(shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
 }

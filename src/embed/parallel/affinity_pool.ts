@@ -1,19 +1,17 @@
 /**
- * Shares the warm-started affinities of one step (k-NN search and
- * perplexity calibration, independent by blocks of rows) with worker
- * threads. The calling thread takes blocks too and then waits for the
+ * Shares the warm-started affinities of one step with worker threads: each
+ * task (the k-NN search with the perplexity calibration, then the phases of
+ * the symmetrisation) is independent by blocks, which the threads claim. The calling thread takes blocks too and then waits for the
  * others with Atomics.wait, so that Affinity.compute stays synchronous;
  * until the threads are up, or where a thread may not wait (a browser's
  * main thread), it works alone. Blocks do not depend on who searched them,
  * so neither does the result.
  */
-import type { WarmJob } from "../affinities.ts";
+import type { AffinityTask } from "../affinities.ts";
 import { hardwareThreads, spawnThread, type Thread } from "./threads.ts";
 
 export interface AffinityRun {
-  type: "warm";
-  job: WarmJob;
-  blocks: number;
+  task: AffinityTask;
   /** [next block to claim, threads done, threads failed] */
   ctrl: Int32Array;
 }
@@ -31,10 +29,15 @@ export class AffinityPool {
     return this.workers.length > 0;
   }
 
-  /** Runs `work` for every block, on this thread and the pool's, and returns when all are done. */
-  run(job: WarmJob, blocks: number, work: (block: number) => void): void {
-    const ctrl = new Int32Array(new SharedArrayBuffer(12));
-    const message: AffinityRun = { type: "warm", job, blocks, ctrl };
+  /** Threads that share a run, this one included. */
+  get size(): number {
+    return this.workers.length + 1;
+  }
+
+  /** Runs the task's `work` for every block, on this thread and the pool's, and returns when all are done. */
+  run(task: AffinityTask, work: (block: number) => void): void {
+    const ctrl = new Int32Array(new SharedArrayBuffer(12)), blocks = task.blocks;
+    const message: AffinityRun = { task, ctrl };
     for (const w of this.workers) {
       w.keepAlive(true);
       w.post(message);

@@ -1,17 +1,17 @@
 /**
- * Worker side of the shared affinities: claims blocks of rows of a step's
- * warm search from the shared counter until none is left, then counts
- * itself done (and failed, where it threw).
+ * Worker side of the shared affinities: claims blocks of a task from the
+ * shared counter until none is left, then counts itself done (and failed,
+ * where it threw).
  */
-import { warmRows } from "../affinities.ts";
+import { taskWork } from "../affinities.ts";
 import type { AffinityRun } from "./affinity_pool.ts";
 import { parentPort } from "./worker_port.ts";
 
 const port = await parentPort();
-const onRun = ({ job, blocks, ctrl }: AffinityRun) => {
+const onRun = ({ task, ctrl }: AffinityRun) => {
   try {
-    const work = warmRows(job);
-    for (let b = Atomics.add(ctrl, 0, 1); b < blocks; b = Atomics.add(ctrl, 0, 1)) work(b);
+    const work = taskWork(task);
+    for (let b = Atomics.add(ctrl, 0, 1); b < task.blocks; b = Atomics.add(ctrl, 0, 1)) work(b);
   } catch (error) {
     port.post({ type: "error", message: String((error as Error)?.stack ?? error) });
     Atomics.add(ctrl, 2, 1);
