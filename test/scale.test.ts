@@ -143,6 +143,27 @@ test("affinities are built in shared memory, so that threads read them at no cos
   for (const a of [P.rowPtr, P.col, P.val]) assert.instance(a.buffer, SharedArrayBuffer);
 });
 
+test("warm affinities work where the runtime has no shared memory (a page without cross-origin isolation)", () => {
+  const g = globalThis as { SharedArrayBuffer?: unknown }, saved = g.SharedArrayBuffer;
+  const n = 1500, dim = 4, rng = random(6), x = Float32Array.from({ length: n * dim }, () => rng.normal());
+  const reference = perplexityAffinity({ threads: 1 }), expected: number[][] = [];
+  let P = reference.compute(x, n, dim);
+  for (let step = 0; step < 2; step++) expected.push(Array.from((P = reference.compute(x, n, dim, P)).val));
+  delete g.SharedArrayBuffer;
+  try {
+    const affinity = perplexityAffinity({ threads: 1 });
+    let Q = affinity.compute(x, n, dim);
+    // The second warm step reuses the first one's arrays.
+    for (let step = 0; step < 2; step++) {
+      Q = affinity.compute(x, n, dim, Q);
+      assert.not.ok(Q.val.buffer.constructor.name === "SharedArrayBuffer");
+      assert.equal(Array.from(Q.val), expected[step]);
+    }
+  } finally {
+    g.SharedArrayBuffer = saved;
+  }
+});
+
 test("idle thread pools let the process end", () => {
   const g = globalThis as { Deno?: unknown; Bun?: unknown };
   const script = "test/idle_threads.script.ts";

@@ -7,7 +7,7 @@ type View = Float64Array | Float32Array | Int32Array;
 type ViewType<A extends View> = { new (buffer: ArrayBufferLike): A; BYTES_PER_ELEMENT: number };
 
 export function sharedArray<A extends View>(Type: ViewType<A>, length: number): A {
-  return typeof SharedArrayBuffer === "function" ? arrayIn(Type, length, true) : arrayIn(Type, length, false);
+  return arrayIn(Type, length, typeof SharedArrayBuffer === "function");
 }
 
 /** A shared copy of the first `length` values of a. */
@@ -23,8 +23,11 @@ export function sharedCopy<A extends View>(a: A, length = a.length): A {
  * clearing one; else a new one.
  */
 export function reuse<A extends View>(Type: ViewType<A>, length: number, shared: boolean, old?: A): A {
-  return old?.length === length && (old.buffer instanceof SharedArrayBuffer) === shared ? old : arrayIn(Type, length, shared);
+  return old?.length === length && isShared(old) === shared ? old : arrayIn(Type, length, shared);
 }
+
+/** Whether a lies in shared memory (never, where the runtime has none). */
+const isShared = (a: View): boolean => typeof SharedArrayBuffer === "function" && a.buffer instanceof SharedArrayBuffer;
 
 function arrayIn<A extends View>(Type: ViewType<A>, length: number, shared: boolean): A {
   const bytes = length * Type.BYTES_PER_ELEMENT;
