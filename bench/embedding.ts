@@ -4,7 +4,8 @@
  * Python reference spends about 9.4 s on the affinities and 61 ms per
  * iteration on this case on a 2-core machine.
  */
-import { embedSteps, encodeTable, EvolutionaryEmbedding, mnistTrajectories, pcaEncoder, pixels, splitSteps } from "../mod.ts";
+import { embedSteps, encodeTable, EvolutionaryEmbedding, pcaEncoder, pixels, splitSteps } from "../mod.ts";
+import { mnistTrajectories } from "../mnist.ts";
 import { type BenchCase, round, timed } from "./bench.ts";
 
 export const embeddingCase: BenchCase = {

@@ -7,7 +7,9 @@
  * per second (after the ONNX session is created; its creation is reported
  * apart).
  */
-import { digitEncoder, embedSteps, type Encoder, encodeTable, frequency, mnistTrajectories, pcaEncoder, pixels, type StepTable } from "../mod.ts";
+import { digitEncoder } from "../onnx.ts";
+import { embedSteps, type Encoder, encodeTable, frequency, pcaEncoder, pixels, type StepTable } from "../mod.ts";
+import { mnistTrajectories } from "../mnist.ts";
 import { type BenchCase, round, timed } from "./bench.ts";
 
 interface Variant {

@@ -6,22 +6,11 @@
  */
 import { TSNE } from "@saehrimnir/druidjs";
 import { UMAP } from "umap-js";
-import {
-  embedSteps,
-  encodeTable,
-  EvolutionaryEmbedding,
-  mnistTrajectories,
-  pcaEncoder,
-  perplexityAffinity,
-  pixels,
-  random,
-  semantic,
-  splitSteps,
-  trustworthiness,
-} from "../mod.ts";
-import { fftRepulsion } from "../src/embed/fft_repulsion.ts";
-import { exactNeighbors, warmNeighbors } from "../src/embed/neighbors.ts";
-import { barnesHutRepulsion, exactRepulsion } from "../src/embed/repulsion.ts";
+import { embedSteps, encodeTable, EvolutionaryEmbedding, pcaEncoder, perplexityAffinity, pixels, random, semantic, splitSteps, trustworthiness } from "../mod.ts";
+import { mnistTrajectories } from "../mnist.ts";
+import { fftRepulsion } from "../src/embed/kernel/fft_repulsion.ts";
+import { exactNeighbors, warmNeighbors } from "../src/embed/affinity/neighbor_graph.ts";
+import { barnesHutRepulsion, exactRepulsion } from "../src/embed/kernel/repulsion.ts";
 import { type BenchCase, round, rssMiB, timed } from "./bench.ts";
 
 async function mnistSteps(instancesPerPrompt: number, steps: number) {

@@ -11,24 +11,9 @@
  *   rows per second and MB per second; also 20 steps × 1000 instances.
  */
 import { RecordBatchFileWriter, RecordBatchStreamWriter } from "apache-arrow";
-import {
-  closedFormDenoiser,
-  closedFormOnnx,
-  DEFAULT_MNIST_PROMPTS,
-  loadMnist,
-  MNIST_DIM,
-  MNIST_SHAPE,
-  mnistPromptLabel,
-  mnistSubset,
-  mnistTrajectories,
-  noiseSchedule,
-  onnxDenoiser,
-  readRecording,
-  type RecordingInput,
-  sampleDiffusion,
-  type StepTable,
-  stepTable,
-} from "../mod.ts";
+import { closedFormDenoiser, noiseSchedule, readRecording, type RecordingInput, sampleDiffusion, type StepTable, stepTable } from "../mod.ts";
+import { closedFormOnnx, onnxDenoiser } from "../onnx.ts";
+import { DEFAULT_MNIST_PROMPTS, loadMnist, MNIST_DIM, MNIST_SHAPE, mnistPromptLabel, mnistSubset, mnistTrajectories } from "../mnist.ts";
 import { type BenchCase, percentile, round, timed } from "./bench.ts";
 import { random } from "../src/util/random.ts";
 

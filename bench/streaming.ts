@@ -6,17 +6,8 @@
  * incremental result with and without its polish pass against the batch
  * result (`embedSteps`, 1000 iterations).
  */
-import {
-  embedSteps,
-  encodeTable,
-  IncrementalEmbedder,
-  measureQuality,
-  mnistTrajectories,
-  pcaEncoder,
-  perplexityAffinity,
-  pixels,
-  readStepTable,
-} from "../mod.ts";
+import { embedSteps, encodeTable, IncrementalEmbedder, measureQuality, pcaEncoder, perplexityAffinity, pixels, readStepTable } from "../mod.ts";
+import { mnistTrajectories } from "../mnist.ts";
 import { type BenchCase, percentile, round, timed } from "./bench.ts";
 import { DIM, syntheticSteps } from "./synthetic.ts";
 
@@ -38,7 +29,7 @@ export const streamingCase: BenchCase = {
         // The figures a frame carries for its new step (`quality: true`), timed apart.
         if (!side) continue;
         const added = embedder.embedding.steps.slice(-1);
-        quality.push((await timed(() => measureQuality({ steps: added, layout: embedder.embedding.layout })))[1]);
+        quality.push((await timed(() => measureQuality({ steps: added, layout: embedder.embedding.layout, kernel: embedder.embedding.kernel })))[1]);
         const cols = readStepTable(table, { features: true });
         affinity.push((await timed(() => perplexityAffinity().compute(cols.features!, n, DIM)))[1]);
       }

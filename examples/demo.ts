@@ -7,16 +7,9 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { tableToIPC } from "apache-arrow";
-import {
-  digitEncoder,
-  embedSteps,
-  encodeTable,
-  mnistTrajectories,
-  radial,
-  rectilinear,
-  renderSvg,
-  type QualityReport,
-} from "../mod.ts";
+import { digitEncoder } from "../onnx.ts";
+import { embedSteps, encodeTable, radial, rectilinear, renderSvg, type QualityReport } from "../mod.ts";
+import { mnistTrajectories } from "../mnist.ts";
 
 const OUT = "out";
 const started = performance.now();

@@ -13,7 +13,8 @@ import { mkdir, writeFile } from "node:fs/promises";
 import process from "node:process";
 import { tableToIPC } from "apache-arrow";
 import { tap } from "rxjs";
-import { encode, evolve, liveMnistDiffusion, pcaEncoder, pixels, type QualityReport, readFrameTable, renderSvg } from "../mod.ts";
+import { encode, evolve, pcaEncoder, pixels, type QualityReport, readFrameTable, renderSvg } from "../mod.ts";
+import { liveMnistDiffusion } from "../mnist.ts";
 
 const prompts: ("any" | number)[] = ["any", 0, 1, 3, 7], instancesPerPrompt = 40, steps = 25;
 const instances = prompts.length * instancesPerPrompt;

@@ -1,8 +1,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { calibrateRow } from "../src/embed/affinities.ts";
-import { exactNeighbors, warmNeighbors } from "../src/embed/neighbors.ts";
-import { symmetrize } from "../src/embed/symmetrize.ts";
+import { calibrateRow } from "../src/embed/affinity/calibrate.ts";
+import { exactNeighbors, warmNeighbors } from "../src/embed/affinity/neighbor_graph.ts";
+import { symmetrize } from "../src/embed/affinity/symmetrize.ts";
 import {
   alignment,
   CancelledError,

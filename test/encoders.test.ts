@@ -5,7 +5,7 @@ import { CancelledError, DimensionError, OptionError } from "../src/errors.ts";
 import { encodeTable } from "../src/encoders/encode_table.ts";
 import type { Encoder, EncoderInput } from "../src/encoders/encoder.ts";
 import { frequency } from "../src/encoders/frequency.ts";
-import { pcaEncoder } from "../src/encoders/pca.ts";
+import { pcaEncoder } from "../src/encoders/pca_encoder.ts";
 import { pixels } from "../src/encoders/pixels.ts";
 import { resample } from "../src/encoders/resample.ts";
 import { random } from "../src/util/random.ts";

@@ -2,8 +2,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { OptionError, random, studentT } from "../mod.ts";
 import { clusteredSteps, ring, trustworthinessWith } from "./fixtures.ts";
-import { fftRepulsion } from "../src/embed/fft_repulsion.ts";
-import { exactRepulsion } from "../src/embed/repulsion.ts";
+import { fftRepulsion } from "../src/embed/kernel/fft_repulsion.ts";
+import { exactRepulsion } from "../src/embed/kernel/repulsion.ts";
 
 /** Relative error of the normalised repulsion Σ_j q_ij² (y_i − y_j) / Z, and of Z. */
 function errors(y: Float64Array, n: number, repulsion = fftRepulsion()): { gradient: number; z: number } {

@@ -1,6 +1,6 @@
 // Started by scale.test.ts in a child process: thread pools that are up but
 // idle, and never disposed, must let the process end.
-import { AffinityPool } from "../src/embed/parallel/affinity_pool.ts";
+import { AffinityPool } from "../src/embed/affinity/affinity_pool.ts";
 
 const pools = [new AffinityPool(2), new AffinityPool(2)];
 const started = Date.now();

@@ -4,12 +4,12 @@ import { decode } from "fast-png";
 import type { Table } from "apache-arrow";
 import { readVectors } from "../src/data/columns.ts";
 import { stepTable } from "../src/data/step_table.ts";
-import { splitSteps } from "../src/embed/batch.ts";
+import { splitSteps } from "../src/data/per_step.ts";
 import { DiffusionLifeError } from "../src/errors.ts";
-import { pngAssets } from "../src/io/png_assets.ts";
-import { Lineage, LINEAGE_KEY, lineageTree } from "../src/layouts/lineage.ts";
-import { readGuides } from "../src/render/guides.ts";
-import { renderLineageSvg } from "../src/render/lineage_svg.ts";
+import { pngAssets } from "../src/runtime/png_assets.ts";
+import { Lineage, LINEAGE_KEY, lineageTree } from "../src/lineage/lineage.ts";
+import { readGuides } from "../src/data/guides.ts";
+import { renderLineageSvg } from "../src/lineage/lineage_svg.ts";
 import { svgToPng } from "../src/render/png.ts";
 import { random } from "../src/util/random.ts";
 

@@ -1,22 +1,13 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { DimensionError, OptionError } from "../src/errors.ts";
-import {
-  alignmentRatio,
-  alignmentRatioOverSteps,
-  distanceBlock,
-  knn,
-  knnPreservation,
-  movementCorrelation,
-  movementCorrelationOverSteps,
-  neighborhoodHit,
-  qualityReport,
-  type QualityStep,
-  squaredDistance,
-  sumAllDifferences,
-  trustworthiness,
-  trustworthinessK,
-} from "../src/quality/mod.ts";
+import { distanceBlock, squaredDistance } from "../src/quality/squared_distances.ts";
+import { knn } from "../src/quality/exact_knn.ts";
+import { knnPreservation, trustworthiness, trustworthinessK } from "../src/quality/trustworthiness.ts";
+import { neighborhoodHit } from "../src/quality/neighborhood_hit.ts";
+import { alignmentRatio, alignmentRatioOverSteps, movementCorrelation, movementCorrelationOverSteps } from "../src/quality/temporal_coherence.ts";
+import { qualityReport, type QualityStep } from "../src/quality/report.ts";
+import { sumAllDifferences } from "../src/quality/pair_differences.ts";
 import { random } from "../src/util/random.ts";
 
 // ---- helpers and brute-force references (full sorts, no shared code) ----

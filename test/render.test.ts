@@ -2,7 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { frameTable, type FrameTable } from "../src/data/frame_table.ts";
 import { DiffusionLifeError } from "../src/errors.ts";
-import { GUIDES_KEY, readGuides, setGuides, type Guide } from "../src/render/guides.ts";
+import { GUIDES_KEY, readGuides, setGuides, type Guide } from "../src/data/guides.ts";
 import { TABLEAU10 } from "../src/render/palette.ts";
 import { escapeXml, renderSvg } from "../src/render/svg.ts";
 import { random } from "../src/util/random.ts";

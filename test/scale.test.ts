@@ -4,12 +4,12 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { alignment, displacement, EvolutionaryEmbedding, perplexityAffinity, random, semantic, studentT } from "../mod.ts";
 import { clusteredSteps as steps, ring, trustworthinessWith } from "./fixtures.ts";
-import { barnesHutRepulsion, exactRepulsion } from "../src/embed/repulsion.ts";
-import { type AffinityTask, runHere, taskWork, warmAffinities, warmJob } from "../src/embed/affinities.ts";
-import { symmetrized, SYMMETRIZE_ROWS } from "../src/embed/symmetrize.ts";
-import { warmBlocks } from "../src/embed/neighbors.ts";
-import { AffinityPool } from "../src/embed/parallel/affinity_pool.ts";
-import { pack, unpack } from "../src/embed/parallel/wire.ts";
+import { barnesHutRepulsion, exactRepulsion } from "../src/embed/kernel/repulsion.ts";
+import { type AffinityTask, runHere, taskWork, warmAffinities, warmJob } from "../src/embed/affinity/warm.ts";
+import { symmetrized, SYMMETRIZE_ROWS } from "../src/embed/affinity/symmetrize.ts";
+import { warmBlocks } from "../src/embed/affinity/neighbor_graph.ts";
+import { AffinityPool } from "../src/embed/affinity/affinity_pool.ts";
+import { pack, unpack } from "../src/runtime/wire.ts";
 
 test("Barnes-Hut repulsion approximates the exact sum (θ = 0.5) and is exact as θ → 0", () => {
   const n = 800, y = ring(n, 1);

@@ -2,28 +2,8 @@
 import { firstValueFrom, from, map, Observable, Subject, tap, throwError, toArray } from "rxjs";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import {
-  CancelledError,
-  DuplicateRowError,
-  encode,
-  type Encoder,
-  evolve,
-  type FrameTable,
-  fromAsync,
-  IncrementalEmbedder,
-  liveMnistDiffusion,
-  type Loss,
-  pcaEncoder,
-  pixels,
-  random,
-  readFrameTable,
-  readStepTable,
-  SchemaError,
-  semantic,
-  StepOrderError,
-  type StepTable,
-  stepTable,
-} from "../mod.ts";
+import { CancelledError, DuplicateRowError, encode, type Encoder, evolve, type FrameTable, fromAsync, IncrementalEmbedder, type Loss, pcaEncoder, pixels, random, readFrameTable, readStepTable, SchemaError, semantic, StepOrderError, type StepTable, stepTable } from "../mod.ts";
+import { liveMnistDiffusion } from "../mnist.ts";
 
 const DIM = 6;
 

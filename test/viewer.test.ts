@@ -4,11 +4,11 @@ import { connect } from "node:net";
 import { decode } from "fast-png";
 import { from } from "rxjs";
 import { stepTable } from "../src/data/step_table.ts";
-import { pcaEncoder } from "../src/encoders/pca.ts";
-import { startViewer } from "../src/io/viewer.ts";
+import { pcaEncoder } from "../src/encoders/pca_encoder.ts";
+import { startViewer } from "../src/viewer/start.ts";
 import { random } from "../src/util/random.ts";
-import { runLive } from "../src/viewer/live.ts";
-import { type ViewerEvent, ViewerSession } from "../src/viewer/session.ts";
+import { runLive } from "../src/viewer/run_live.ts";
+import { type ViewerEvent, ViewerSession } from "../src/viewer/viewer_session.ts";
 
 /** Two prompts × 4 instances, 4×4 grey images that drift apart step by step. */
 function steps(count = 4) {

@@ -10,11 +10,11 @@ import * as assert from "uvu/assert";
 import { existsSync, mkdirSync } from "node:fs";
 import { concatMap, delay, of } from "rxjs";
 import { chromium, type Page } from "playwright-core";
-import { pcaEncoder } from "../src/encoders/pca.ts";
-import { startViewer } from "../src/io/viewer.ts";
-import { liveMnistDiffusion } from "../src/stream/live.ts";
-import { runLive } from "../src/viewer/live.ts";
-import { ViewerSession } from "../src/viewer/session.ts";
+import { pcaEncoder } from "../src/encoders/pca_encoder.ts";
+import { startViewer } from "../src/viewer/start.ts";
+import { liveMnistDiffusion } from "../src/stream/live_mnist.ts";
+import { runLive } from "../src/viewer/run_live.ts";
+import { ViewerSession } from "../src/viewer/viewer_session.ts";
 
 const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find(existsSync);
 const ARTIFACTS = "out/test-artifacts";

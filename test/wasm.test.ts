@@ -5,7 +5,7 @@ import { random } from "../mod.ts";
 import { distanceKernel, scalarDistances } from "../src/embed/wasm/distances.ts";
 import { wasm } from "../src/embed/wasm/distances_wasm.ts";
 import { attraction, attractionRows, scalarAttraction } from "../src/embed/wasm/attraction.ts";
-import { perplexityAffinity } from "../src/embed/affinities.ts";
+import { perplexityAffinity } from "../src/embed/affinity/perplexity.ts";
 import { compile, generatedPath, kernels, moduleSource } from "../scripts/build-wasm.ts";
 
 test("the shipped WebAssembly is the compiled source", async () => {

@@ -5,13 +5,13 @@
  * for the lineage tree `tree-nodes.arrow`, `tree-links.arrow`, `tree.svg`
  * and `tree-branches.json` (the branch points, also summarised on stdout).
  */
-import { embedSteps } from "../embed/batch.ts";
-import { writeOutput, writeTable } from "../io/files.ts";
-import { pngAssets } from "../io/png_assets.ts";
-import { type BranchPoint, lineageTree } from "../layouts/lineage.ts";
+import { embedSteps } from "../embed/run/batch.ts";
+import { writeOutput, writeTable } from "../runtime/write_files.ts";
+import { pngAssets } from "../runtime/png_assets.ts";
+import { type BranchPoint, lineageTree } from "../lineage/lineage.ts";
 import { radial } from "../layouts/radial.ts";
 import { rectilinear } from "../layouts/rectilinear.ts";
-import { renderLineageSvg } from "../render/lineage_svg.ts";
+import { renderLineageSvg } from "../lineage/lineage_svg.ts";
 import { svgToPng } from "../render/png.ts";
 import { renderSvg } from "../render/svg.ts";
 import { loadRecording } from "../sources/recording.ts";

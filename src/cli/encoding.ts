@@ -6,7 +6,7 @@
 import type { StepTable } from "../data/step_table.ts";
 import type { Encoder } from "../encoders/encoder.ts";
 import { encodeTable } from "../encoders/encode_table.ts";
-import { pcaEncoder } from "../encoders/pca.ts";
+import { pcaEncoder } from "../encoders/pca_encoder.ts";
 import { pixels } from "../encoders/pixels.ts";
 import type { Flags, ParsedArgs } from "./args.ts";
 

@@ -5,7 +5,7 @@
  * is computed, for `diffusion-life watch -`).
  */
 import { writeIpcStream } from "../data/ipc_stream.ts";
-import { writeTable } from "../io/files.ts";
+import { writeTable } from "../runtime/write_files.ts";
 import { collectSteps } from "../sources/collect.ts";
 import { mnistDiffusion, type MnistDiffusionOptions, type MnistPrompt } from "../sources/mnist_diffusion.ts";
 import { type Command, type Flags, type ParsedArgs, UsageError } from "./args.ts";

@@ -9,12 +9,12 @@
 import { type Observable, tap } from "rxjs";
 import { tablesPerStep } from "../data/per_step.ts";
 import type { StepTable } from "../data/step_table.ts";
-import { startViewer } from "../io/viewer.ts";
+import { startViewer } from "../viewer/start.ts";
 import { readRecording } from "../sources/recording.ts";
 import { fromAsync } from "../stream/from_async.ts";
-import { liveMnistDiffusion } from "../stream/live.ts";
-import { runLive } from "../viewer/live.ts";
-import { ViewerSession } from "../viewer/session.ts";
+import { liveMnistDiffusion } from "../stream/live_mnist.ts";
+import { runLive } from "../viewer/run_live.ts";
+import { ViewerSession } from "../viewer/viewer_session.ts";
 import { type Command, UsageError } from "./args.ts";
 import { chooseEncoders, ENCODER_FLAGS } from "./encoding.ts";
 import { GENERATOR_FLAGS, generatorOptions } from "./generate.ts";

@@ -1,10 +1,43 @@
 /**
- * A step table cut into one step table per step (steps ascending, rows in
- * their order), every column kept: what a replay feeds a live pipeline one
- * step at a time when a recording holds several steps per record batch.
+ * A step table cut by step: into per-step inputs of the embedding (features
+ * only, rows sorted by instance), or into one step table per step.
  */
 import { readStepTable, type StepColumns, type StepTable, stepTable } from "./step_table.ts";
 
+/** One step's input to the embedding: the rows of one denoising step, sorted by instance. */
+export interface StepInput {
+  step: number;
+  instance: Int32Array;
+  prompt: Int32Array;
+  features: Float32Array;
+  dim: number;
+}
+
+/** Splits a validated step table into per-step inputs, rows sorted by instance. */
+export function splitSteps(table: StepTable): StepInput[] {
+  const cols = readStepTable(table, { features: true });
+  const dim = cols.featureDim!, features = cols.features!;
+  const rows = new Map<number, number[]>();
+  cols.step.forEach((s, r) => (rows.get(s) ?? rows.set(s, []).get(s)!).push(r));
+  return [...rows.keys()].sort((a, b) => a - b).map((step) => {
+    const r = rows.get(step)!.sort((a, b) => cols.instance[a] - cols.instance[b]);
+    const f = new Float32Array(r.length * dim);
+    r.forEach((row, i) => f.set(features.subarray(row * dim, (row + 1) * dim), i * dim));
+    return {
+      step,
+      instance: Int32Array.from(r, (row) => cols.instance[row]),
+      prompt: Int32Array.from(r, (row) => cols.prompt[row]),
+      features: f,
+      dim,
+    };
+  });
+}
+
+/**
+ * One step table per step (steps ascending, rows in their order), every
+ * column kept: what a replay feeds a live pipeline one step at a time when a
+ * recording holds several steps per record batch.
+ */
 export function tablesPerStep(table: StepTable): StepTable[] {
   const cols = readStepTable(table);
   const rows = new Map<number, number[]>();

@@ -5,19 +5,23 @@
  * incremental one that warm-starts each newly arrived step.
  */
 import { OptionError, StepOrderError, throwIfAborted } from "../errors.ts";
-import { type Backend, backendKernel } from "../gpu/webgpu_kernel.ts";
+import { type Backend, backendKernel } from "./kernel/webgpu/webgpu_kernel.ts";
 import { pca } from "../linalg/pca.ts";
 import type { Layout } from "../layouts/layout.ts";
 import { radial } from "../layouts/radial.ts";
 import { random, type Random, type RandomState, resumeRandom } from "../util/random.ts";
-import { type Affinity, type AffinityHint, perplexityAffinity } from "./affinities.ts";
-import { type InitMode, initialFree } from "./init.ts";
+import type { Affinity, AffinityHint } from "./affinity/affinity.ts";
+import { perplexityAffinity } from "./affinity/perplexity.ts";
+import type { StepInput } from "../data/per_step.ts";
+import { type InitMode, initialFree } from "./state/init.ts";
 import { alignment } from "./losses/alignment.ts";
 import { displacement } from "./losses/displacement.ts";
 import type { Loss, LossContext } from "./losses/loss.ts";
 import { semantic } from "./losses/semantic.ts";
-import { gradientDescent, type Optimizer, type OptimizerOptions } from "./optimizer.ts";
-import { linkSteps, type StepState, stepState } from "./state.ts";
+import type { Kernel } from "./kernel/kernel.ts";
+import { studentT } from "./kernel/student_t.ts";
+import { gradientDescent, type Optimizer, type OptimizerOptions } from "./optimizer/gradient_descent.ts";
+import { linkSteps, type StepState, stepState } from "./state/state.ts";
 
 export interface EmbeddingOptions {
   layout?: Layout;
@@ -40,15 +44,6 @@ export interface EmbeddingOptions {
   seed?: number;
 }
 
-/** One step's input: rows of one denoising step. */
-export interface StepInput {
-  step: number;
-  instance: Int32Array;
-  prompt: Int32Array;
-  features: Float32Array;
-  dim: number;
-}
-
 export interface OptimizeOptions {
   /** Which steps move; the others are held fixed. Default: all. */
   active?: (state: StepState, index: number) => boolean;
@@ -65,6 +60,8 @@ export interface OptimizeOptions {
 export class EvolutionaryEmbedding {
   /** The layout, fitted to the first step's size. */
   layout: Layout;
+  /** The low-dimensional kernel: the first loss's that has one (the semantic loss's), else Student-t. The quality report's KL uses it. */
+  readonly kernel: Kernel;
   readonly steps: StepState[] = [];
   readonly prompts: string[] = [];
   private readonly affinity: Affinity;
@@ -83,6 +80,7 @@ export class EvolutionaryEmbedding {
     this.affinity = options.affinity ?? perplexityAffinity();
     if (options.losses && options.backend) throw new OptionError("backend", "applies to the default losses; with your own, give semantic() a webgpuKernel()");
     this.losses = options.losses ?? [semantic({ kernel: backendKernel(options.backend ?? "cpu") }), displacement(), alignment()];
+    this.kernel = this.losses.find((l) => l.kernel)?.kernel ?? studentT();
     this.optimizer = gradientDescent(options.optimizer);
     this.exaggeration = options.exaggeration ?? { factor: 4, iterations: 100 };
     this.pcaComponents = options.pcaComponents ?? 50;

@@ -11,7 +11,7 @@
  * emits them; other sizes are resized to 28×28.
  */
 import type { MnistDigits } from "../sources/mnist.ts";
-import { readModelBytes } from "../onnx/model_file.ts";
+import { readModelBytes } from "../runtime/model_file.ts";
 import { onnxImageEncoder, type OnnxImageEncoder, type OnnxImageEncoderOptions } from "./onnx_image.ts";
 
 export const DIGIT_ENCODER_URL = new URL("../../models/digit-encoder.onnx", import.meta.url);

@@ -5,7 +5,7 @@
  * displacement loss; the free coordinate (angle, or y) is where t-SNE places
  * it and what the alignment loss keeps constant along an instance's track.
  */
-import type { Guide } from "../render/guides.ts";
+import type { Guide } from "../data/guides.ts";
 
 export type { Guide };
 

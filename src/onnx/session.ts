@@ -22,7 +22,7 @@
  */
 import type * as Ort from "onnxruntime-web";
 import { DimensionError, GpuUnavailableError, ModelError, OptionError } from "../errors.ts";
-import { requestGpu } from "../gpu/device.ts";
+import { requestGpu } from "../runtime/gpu.ts";
 import { asBytes, describeValue, findValue, type ModelInfo, readModelInfo } from "./model_info.ts";
 import { elementType, size, type TensorArray, type TensorData } from "./tensor.ts";
 

@@ -3,7 +3,7 @@
  * By prompt, it says how separated the prompts are at a step.
  */
 import { DimensionError } from "../errors.ts";
-import { clampK, knn } from "./neighbors.ts";
+import { clampK, knn } from "./exact_knn.ts";
 
 /** Neighbourhood hit from ready n×k neighbour lists. NaN when k < 1 or n = 0. */
 export function neighborhoodHitFromNeighbors(neighbors: Int32Array, labels: Int32Array, k: number): number {

@@ -3,8 +3,8 @@
  * the bench and the frames all print.
  */
 import { DimensionError, OptionError } from "../errors.ts";
-import { alignmentRatioOverSteps, movementCorrelationOverSteps } from "./alignment.ts";
-import { knn, neighborOverlap } from "./neighbors.ts";
+import { alignmentRatioOverSteps, movementCorrelationOverSteps } from "./temporal_coherence.ts";
+import { knn, neighborOverlap } from "./exact_knn.ts";
 import { neighborhoodHitFromNeighbors } from "./neighborhood_hit.ts";
 import { trustworthinessK, trustworthinessWithNeighbors } from "./trustworthiness.ts";
 

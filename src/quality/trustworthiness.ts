@@ -9,8 +9,8 @@
  * It penalises points that look close in the embedding but are not.
  */
 import { DimensionError } from "../errors.ts";
-import { BLOCK_ROWS, distanceBlock } from "./distances.ts";
-import { clampK, knn, nearestInRow, neighborOverlap } from "./neighbors.ts";
+import { BLOCK_ROWS, distanceBlock } from "./squared_distances.ts";
+import { clampK, knn, nearestInRow, neighborOverlap } from "./exact_knn.ts";
 
 /**
  * The k trustworthiness can use for n points: k < n / 2, scikit-learn's bound.

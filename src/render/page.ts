@@ -10,7 +10,7 @@
  */
 import { Type, type Table } from "apache-arrow";
 import { OptionError } from "../errors.ts";
-import type { Guide } from "./guides.ts";
+import type { Guide } from "../data/guides.ts";
 
 /** Options every picture takes. */
 export interface PageOptions {

@@ -1,20 +1,14 @@
 /**
  * PNG export of the SVG pictures with resvg (Rust, as WebAssembly: the same
  * build runs in Node, Deno, Bun and browsers). The wasm module and the fonts
- * are bytes the caller brings (src/io/png_assets.ts reads the bundled ones
+ * are bytes the caller brings (src/runtime/png_assets.ts reads the bundled ones
  * from node_modules), because resvg-wasm sees no system fonts.
  */
 import { initWasm, Resvg } from "@resvg/resvg-wasm";
 import { OptionError } from "../errors.ts";
+import type { PngAssets } from "../runtime/png_assets.ts";
 
-export interface PngAssets {
-  /** resvg's `index_bg.wasm`. */
-  wasm: BufferSource;
-  /** TrueType/OpenType fonts; the first one's family stands in for every generic family. */
-  fonts: Uint8Array[];
-  /** Family name of the first font (default "DejaVu Sans"). */
-  family?: string;
-}
+export type { PngAssets };
 
 export interface PngOptions {
   /** Pixels per SVG unit (default 2, for sharp pictures on high-density screens). */

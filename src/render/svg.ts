@@ -28,7 +28,7 @@
  */
 import type { Table } from "apache-arrow";
 import { readFrameTable } from "../data/frame_table.ts";
-import { readGuides } from "./guides.ts";
+import { readGuides } from "../data/guides.ts";
 import {
   checkPageOptions,
   checkPositive,

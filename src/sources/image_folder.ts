@@ -16,7 +16,7 @@ import { DimensionError, FormatError, OptionError, throwIfAborted } from "../err
 import type { ImageShape, StepTable } from "../data/step_table.ts";
 import { stepTable } from "../data/step_table.ts";
 import { collectSteps } from "./collect.ts";
-import { type FilePath, joinPath, listDirectory, readFileBytes } from "./files.ts";
+import { type FilePath, joinPath, listDirectory, readFileBytes } from "../runtime/read_files.ts";
 
 export interface ImageFolderOptions {
   /** 1 (grey; colour becomes BT.601 luma) or 3 (RGB). Default: 1 when the first image is grey, else 3. */

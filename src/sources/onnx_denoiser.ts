@@ -17,7 +17,7 @@
  */
 import { DimensionError, ModelError, OptionError } from "../errors.ts";
 import type { ImageShape } from "../data/step_table.ts";
-import { readModelBytes } from "../onnx/model_file.ts";
+import { readModelBytes } from "../runtime/model_file.ts";
 import { findValue, type ValueInfo } from "../onnx/model_info.ts";
 import { createSession, type OnnxBackend, type OnnxSession } from "../onnx/session.ts";
 import type { TensorArray, TensorData } from "../onnx/tensor.ts";

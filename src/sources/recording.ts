@@ -21,7 +21,7 @@ import { RecordBatchReader, type RecordBatch, Table, type Vector } from "apache-
 import { CancelledError, DiffusionLifeError, DuplicateRowError, FormatError, OptionError, throwIfAborted, TruncatedError } from "../errors.ts";
 import { IMAGE_SHAPE_KEY, type ImageShape, readStepTable, type StepTable, stepTable } from "../data/step_table.ts";
 import { collectSteps } from "./collect.ts";
-import { type FilePath, readFileChunks } from "./files.ts";
+import { type FilePath, readFileChunks } from "../runtime/read_files.ts";
 import { IpcFraming } from "./ipc_framing.ts";
 
 export type RecordingInput = FilePath | Uint8Array | ArrayBuffer | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;

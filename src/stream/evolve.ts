@@ -12,7 +12,8 @@
 import { Observable, type OperatorFunction } from "rxjs";
 import type { FrameTable } from "../data/frame_table.ts";
 import type { StepTable } from "../data/step_table.ts";
-import { IncrementalEmbedder, type IncrementalOptions } from "../embed/incremental.ts";
+import { IncrementalEmbedder } from "../embed/run/incremental.ts";
+import type { IncrementalOptions } from "../embed/run/incremental_options.ts";
 
 /**
  * Pass options for a fresh embedder, or an embedder of your own (for

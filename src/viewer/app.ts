@@ -14,7 +14,7 @@
  * rebinding points at 127.0.0.1 is refused.
  */
 import { encode as encodePng } from "fast-png";
-import type { ViewerEvent, ViewerSession } from "./session.ts";
+import type { ViewerEvent, ViewerSession } from "./viewer_session.ts";
 
 export interface ViewerAsset {
   type: string;

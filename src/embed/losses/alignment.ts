@@ -8,7 +8,7 @@
  * role of the reference's 0.05 on its unaveraged sum).
  */
 import type { Layout } from "../../layouts/layout.ts";
-import type { StepState } from "../state.ts";
+import type { StepState } from "../state/state.ts";
 import { type Loss, type LossContext, type Weight, weightAt } from "./loss.ts";
 
 export interface AlignmentOptions {

@@ -3,7 +3,8 @@
  * steps being optimised. The embedding's objective is their sum.
  */
 import type { Layout } from "../../layouts/layout.ts";
-import type { StepState } from "../state.ts";
+import type { Kernel } from "../kernel/kernel.ts";
+import type { StepState } from "../state/state.ts";
 
 export interface LossContext {
   /** All embedded steps, in step order. */
@@ -19,6 +20,8 @@ export interface LossContext {
 
 export interface Loss {
   readonly name: string;
+  /** The low-dimensional kernel this loss compares P_t with, if any: the quality report's KL uses it. */
+  readonly kernel?: Kernel;
   /** Adds weight · ∂L/∂y to `grad` of every active step (asynchronously when it returns a promise). */
   gradient(ctx: LossContext): void | Promise<void>;
   /**

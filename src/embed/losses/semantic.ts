@@ -3,9 +3,11 @@
  * semantically similar instances of that step. Steps are independent here,
  * so large problems spread them over worker threads.
  */
-import { type Kernel, studentT } from "../kernel.ts";
-import { KlPool } from "../parallel/kl_pool.ts";
-import { hardwareThreads } from "../parallel/threads.ts";
+import type { Kernel } from "../kernel/kernel.ts";
+import { studentT } from "../kernel/student_t.ts";
+import { isThreaded } from "../kernel/threaded.ts";
+import { KlPool } from "./semantic_pool.ts";
+import { hardwareThreads } from "../../runtime/threads.ts";
 import { type Loss, type Weight, weightAt } from "./loss.ts";
 
 export interface SemanticOptions {
@@ -22,19 +24,21 @@ export interface SemanticOptions {
 
 export function semantic(options: SemanticOptions = {}): Loss {
   const kernel = options.kernel ?? studentT();
+  const threaded = isThreaded(kernel) ? kernel : undefined;
   const weight = options.weight ?? 1;
   const parallelFrom = options.parallelFrom ?? 500_000;
   let pool: KlPool | undefined;
   let inRun = false;
   return {
     name: "semantic",
+    kernel,
     async prepare(ctx) {
       const active = ctx.steps.filter((_, i) => ctx.active[i]);
       const pairs = active.reduce((sum, s) => sum + (s.n * s.n) / 2, 0);
       const threads = options.threads === "auto" || options.threads === undefined ? await hardwareThreads() : options.threads;
-      inRun = threads > 1 && pairs >= parallelFrom && kernel.spec !== undefined && typeof SharedArrayBuffer === "function";
+      inRun = threads > 1 && pairs >= parallelFrom && threaded !== undefined && typeof SharedArrayBuffer === "function";
       if (!inRun) return;
-      pool ??= new KlPool(threads - 1, kernel);
+      pool ??= new KlPool(threads - 1, threaded!);
       await pool.begin(active);
     },
     async finish() {

@@ -6,7 +6,7 @@
  * memory, copied there when a step's P first arrives (once a run), and the
  * points once an iteration.
  */
-import type { SparseMatrix } from "../sparse.ts";
+import type { SparseMatrix } from "../../linalg/sparse.ts";
 import { wasm } from "./attraction_wasm.ts";
 import { reserve, simdModule } from "./module.ts";
 

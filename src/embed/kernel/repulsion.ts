@@ -1,0 +1,298 @@
+/**
+ * The repulsive half of t-SNE's gradient for one step: for every point i,
+ * Σ_j q_ij² (y_i − y_j) with q_ij = 1/(1 + |y_i − y_j|²), and the
+ * normalisation Z = Σ_{i≠j} q_ij. Exact in O(n²), or Barnes-Hut in
+ * O(n log n) with the usual opening criterion (cell size / distance < θ).
+ */
+import { QuadTree } from "./quadtree.ts";
+import { reserve, simdModule } from "../wasm/module.ts";
+import { wasm } from "../wasm/repulsion_wasm.ts";
+
+export interface Repulsion {
+  readonly name: string;
+  /** Writes Σ_j q_ij² (y_i − y_j) into rep (n×2) and returns Z. */
+  compute(y: Float64Array, n: number, rep: Float64Array): number;
+  /** Present where one step's rows can be shared out over threads. */
+  readonly split?: RepulsionSplit;
+}
+
+/**
+ * One step's repulsion in chunks of rows that threads may take in any
+ * order: every row belongs to one chunk, and its figures do not depend on
+ * which thread computed it, so a split result is the same for any number
+ * of threads.
+ */
+export interface RepulsionSplit {
+  /** Readies the repulsion for these points (every thread, every iteration); returns the number of chunks. */
+  prepare(y: Float64Array, n: number): number;
+  /** For every row i of chunk c: out[s·i], out[s·i+1] = Σ_j q_ij² (y_i − y_j) and out[s·i+2] = Σ_j q_ij (stride s). */
+  chunk(y: Float64Array, n: number, c: number, out: Float64Array, stride: number): void;
+}
+
+/** Rows per chunk of the exact repulsion, so that threads can balance their shares. */
+const EXACT_CHUNK = 64;
+/** Chunks a Barnes-Hut step is split into, at most. */
+const TREE_CHUNKS = 64;
+
+export function exactRepulsion(): Repulsion {
+  return {
+    name: "exact",
+    compute(y, n, rep) {
+      rep.fill(0, 0, 2 * n);
+      let z = 0;
+      // Each pair is visited once and applied to both ends.
+      for (let i = 0; i < n; i++) {
+        const xi = y[2 * i], yi = y[2 * i + 1];
+        let fx = 0, fy = 0;
+        for (let j = i + 1; j < n; j++) {
+          const dx = xi - y[2 * j], dy = yi - y[2 * j + 1];
+          const q = 1 / (1 + dx * dx + dy * dy);
+          z += q;
+          const q2 = q * q;
+          const gx = q2 * dx, gy = q2 * dy;
+          fx += gx;
+          fy += gy;
+          rep[2 * j] -= gx;
+          rep[2 * j + 1] -= gy;
+        }
+        rep[2 * i] += fx;
+        rep[2 * i + 1] += fy;
+      }
+      return 2 * z;
+    },
+    // Split rows sum over all pairs of their own (twice the work of the
+    // symmetric sum, but rows are independent).
+    split: {
+      prepare: (_y, n) => Math.ceil(n / EXACT_CHUNK),
+      chunk(y, n, c, out, stride) {
+        for (let i = c * EXACT_CHUNK; i < Math.min((c + 1) * EXACT_CHUNK, n); i++) {
+          const xi = y[2 * i], yi = y[2 * i + 1];
+          let fx = 0, fy = 0, z = 0;
+          for (let j = 0; j < n; j++) {
+            if (j === i) continue;
+            const dx = xi - y[2 * j], dy = yi - y[2 * j + 1];
+            const q = 1 / (1 + dx * dx + dy * dy);
+            z += q;
+            fx += q * q * dx;
+            fy += q * q * dy;
+          }
+          out[stride * i] = fx;
+          out[stride * i + 1] = fy;
+          out[stride * i + 2] = z;
+        }
+      },
+    },
+  };
+}
+
+/**
+ * Barnes-Hut over a Morton-ordered quadtree, traversed once per group of
+ * nearby points rather than once per point (Barnes 1990): a cell far from
+ * the whole group's bounding box (extent < θ · distance) acts on every
+ * point of the group through its centre of mass; cells too near are opened
+ * down to their points, which act exactly. The group's points then run
+ * through the same two flat interaction lists, which is where the speed
+ * is (by a WebAssembly SIMD kernel, two points at a time, where the runtime
+ * has it; `simd` false keeps to JavaScript; both give the same bits); the
+ * accuracy is at least that of per-point Barnes-Hut with the same θ.
+ */
+export function barnesHutRepulsion(theta = 0.5, leafSize = 8, groupSize = 64, simd = true): Repulsion {
+  const tree = new QuadTree(leafSize, groupSize);
+  const theta2 = theta * theta;
+  const module = simd ? simdModule(wasm) : null;
+  const lists = module ? new SimdLists(new WebAssembly.Instance(module)) : new InteractionLists();
+  let chunks = 0, tmp = new Float64Array(0);
+  const groupOf = (c: number) => Math.floor((c * tree.groupCount) / chunks);
+  const split: RepulsionSplit = {
+    prepare(y, n) {
+      tree.build(y, n);
+      chunks = Math.min(tree.groupCount, TREE_CHUNKS);
+      return chunks;
+    },
+    chunk(_y, _n, c, out, stride) {
+      for (let g = groupOf(c); g < groupOf(c + 1); g++) {
+        lists.gather(tree, tree.groups[g], theta2);
+        lists.apply(tree, tree.groups[g], out, stride);
+      }
+    },
+  };
+  return {
+    name: "barnes-hut",
+    compute(y, n, rep) {
+      if (tmp.length < 3 * n) tmp = new Float64Array(3 * n);
+      const count = split.prepare(y, n);
+      for (let c = 0; c < count; c++) split.chunk(y, n, c, tmp, 3);
+      let z = 0;
+      for (let i = 0; i < n; i++) {
+        rep[2 * i] = tmp[3 * i];
+        rep[2 * i + 1] = tmp[3 * i + 1];
+        z += tmp[3 * i + 2];
+      }
+      return z;
+    },
+    split,
+  };
+}
+
+/** The cells and the points that act on one group of points, summed in JavaScript. */
+class InteractionLists {
+  cells = 0;
+  cellX = new Float64Array(256);
+  cellY = new Float64Array(256);
+  cellMass = new Float64Array(256);
+  points = 0;
+  pointX = new Float64Array(256);
+  pointY = new Float64Array(256);
+  /** Sorted position of each listed point, so that a point skips itself. */
+  pointAt = new Float64Array(256);
+  private stack = new Int32Array(256);
+
+  /** Walks the tree for group node g. */
+  gather(tree: QuadTree, g: number, theta2: number): void {
+    const { start, count, comX, comY, extent, firstChild, children, sx, sy } = tree;
+    const gs = start[g], ge = gs + count[g];
+    let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+    for (let p = gs; p < ge; p++) {
+      minX = Math.min(minX, sx[p]);
+      maxX = Math.max(maxX, sx[p]);
+      minY = Math.min(minY, sy[p]);
+      maxY = Math.max(maxY, sy[p]);
+    }
+    this.cells = 0;
+    this.points = 0;
+    let top = 0;
+    this.stack[top++] = 0;
+    while (top > 0) {
+      const k = this.stack[--top];
+      const cx = comX[k], cy = comY[k], s = start[k];
+      // Distance from the centre of mass to the group's box; a node holding the group is always opened.
+      const dx = Math.max(minX - cx, 0, cx - maxX), dy = Math.max(minY - cy, 0, cy - maxY);
+      const holdsGroup = s <= gs && gs < s + count[k];
+      if (!holdsGroup && extent[k] * extent[k] < theta2 * (dx * dx + dy * dy)) this.addCell(cx, cy, count[k]);
+      else if (children[k] === 0) for (let p = s; p < s + count[k]; p++) this.addPoint(sx[p], sy[p], p);
+      else {
+        if (top + 4 > this.stack.length) this.stack = grow(this.stack, 2 * this.stack.length);
+        for (let c = firstChild[k]; c < firstChild[k] + children[k]; c++) this.stack[top++] = c;
+      }
+    }
+  }
+
+  /** Sums both lists for every point of group node g into out (row i at stride·i). */
+  apply(tree: QuadTree, g: number, out: Float64Array, stride: number): void {
+    const { sx, sy, order, start, count } = tree;
+    const { cellX, cellY, cellMass, pointX, pointY, pointAt, cells, points } = this;
+    for (let p = start[g]; p < start[g] + count[g]; p++) {
+      const xi = sx[p], yi = sy[p];
+      let fx = 0, fy = 0, z = 0;
+      for (let e = 0; e < cells; e++) {
+        const dx = xi - cellX[e], dy = yi - cellY[e];
+        const q = 1 / (1 + dx * dx + dy * dy), mq = cellMass[e] * q;
+        z += mq;
+        fx += mq * q * dx;
+        fy += mq * q * dy;
+      }
+      for (let e = 0; e < points; e++) {
+        if (pointAt[e] === p) continue;
+        const dx = xi - pointX[e], dy = yi - pointY[e];
+        const q = 1 / (1 + dx * dx + dy * dy);
+        z += q;
+        fx += q * q * dx;
+        fy += q * q * dy;
+      }
+      const i = order[p];
+      out[stride * i] = fx;
+      out[stride * i + 1] = fy;
+      out[stride * i + 2] = z;
+    }
+  }
+
+  /** Makes room for twice the cells or points listed now. */
+  protected grow(what: "cells" | "points"): void {
+    if (what === "cells") [this.cellX, this.cellY, this.cellMass] = [this.cellX, this.cellY, this.cellMass].map((a) => grow(a, 2 * a.length));
+    else [this.pointX, this.pointY, this.pointAt] = [this.pointX, this.pointY, this.pointAt].map((a) => grow(a, 2 * a.length));
+  }
+
+  private addCell(x: number, y: number, mass: number): void {
+    if (this.cells === this.cellX.length) this.grow("cells");
+    this.cellX[this.cells] = x;
+    this.cellY[this.cells] = y;
+    this.cellMass[this.cells++] = mass;
+  }
+
+  private addPoint(x: number, y: number, at: number): void {
+    if (this.points === this.pointX.length) this.grow("points");
+    this.pointX[this.points] = x;
+    this.pointY[this.points] = y;
+    this.pointAt[this.points++] = at;
+  }
+}
+
+/**
+ * The lists in a WebAssembly instance's memory, summed by its SIMD kernel
+ * (repulsion.wat), two group points at a time. Memory: the group's points
+ * (x, y, sorted position; padded to an even count), their results (fx, fy,
+ * z each), then the cells' and the points' lists; growing one lays all out
+ * anew.
+ */
+class SimdLists extends InteractionLists {
+  private readonly memory: WebAssembly.Memory;
+  private readonly run: (...offsets: number[]) => void;
+  private targets = { x: new Float64Array(0), y: new Float64Array(0), at: new Float64Array(0), out: new Float64Array(0) };
+
+  constructor(instance: WebAssembly.Instance) {
+    super();
+    this.memory = instance.exports.memory as WebAssembly.Memory;
+    this.run = instance.exports.apply as SimdLists["run"];
+    this.layout(64, this.cellX.length, this.pointX.length);
+  }
+
+  protected override grow(what: "cells" | "points"): void {
+    this.layout(this.targets.x.length, (what === "cells" ? 2 : 1) * this.cellX.length, (what === "points" ? 2 : 1) * this.pointX.length);
+  }
+
+  override apply(tree: QuadTree, g: number, out: Float64Array, stride: number): void {
+    const { sx, sy, order } = tree, s = tree.start[g], count = tree.count[g];
+    if (count + 1 > this.targets.x.length) this.layout(2 * (count + 1), this.cellX.length, this.pointX.length);
+    const { x, y, at, out: o } = this.targets;
+    for (let k = 0; k < count; k++) {
+      x[k] = sx[s + k];
+      y[k] = sy[s + k];
+      at[k] = s + k;
+    }
+    // An odd group's last vector repeats its last point in the spare lane.
+    x[count] = x[count - 1];
+    y[count] = y[count - 1];
+    at[count] = at[count - 1];
+    this.run(x.byteOffset, y.byteOffset, at.byteOffset, count, this.cellX.byteOffset, this.cellY.byteOffset, this.cellMass.byteOffset, this.cells,
+      this.pointX.byteOffset, this.pointY.byteOffset, this.pointAt.byteOffset, this.points, o.byteOffset);
+    for (let k = 0; k < count; k++) {
+      const i = order[s + k];
+      out[stride * i] = o[3 * k];
+      out[stride * i + 1] = o[3 * k + 1];
+      out[stride * i + 2] = o[3 * k + 2];
+    }
+  }
+
+  /** Lays the memory out for the given capacities, keeping the lists' contents. */
+  private layout(targets: number, cells: number, points: number): void {
+    const old = [this.cellX, this.cellY, this.cellMass, this.pointX, this.pointY, this.pointAt].map((a) => a.slice());
+    const sizes = [targets, targets, targets, 3 * targets, cells, cells, cells, points, points, points];
+    const buffer = reserve(this.memory, 8 * sizes.reduce((a, b) => a + b, 0));
+    let offset = 0;
+    const view = (size: number) => {
+      const v = new Float64Array(buffer, offset, size);
+      offset += 8 * size;
+      return v;
+    };
+    const [x, y, at, out, cx, cy, cm, px, py, pp] = sizes.map(view);
+    this.targets = { x, y, at, out };
+    [this.cellX, this.cellY, this.cellMass, this.pointX, this.pointY, this.pointAt] = [cx, cy, cm, px, py, pp];
+    [cx, cy, cm, px, py, pp].forEach((a, k) => a.set(old[k].subarray(0, Math.min(old[k].length, a.length))));
+  }
+}
+
+function grow<A extends Float64Array | Int32Array>(a: A, length: number): A {
+  const b = new (a.constructor as { new (n: number): A })(length);
+  b.set(a);
+  return b;
+}

@@ -1,0 +1,36 @@
+/** Messages between the main thread and the KL-gradient workers. */
+import type { KernelRecipe } from "../kernel/threaded.ts";
+
+export interface KlStep {
+  type: "step";
+  id: number;
+  n: number;
+  /** Shared-memory views of the step's points and of the buffer its KL gradient goes to. */
+  y: Float64Array;
+  kl: Float64Array;
+  rowPtr: Int32Array;
+  col: Int32Array;
+  val: Float64Array;
+}
+
+/** Enter the iteration loop for the given steps until ctrl[0] goes negative. */
+export interface KlRun {
+  type: "run";
+  /** The run's steps, in the order they are claimed. */
+  ids: number[];
+  /** [iteration counter, done counter of each worker slot…, next piece to claim] */
+  ctrl: Int32Array;
+  /** Where in ctrl the next piece is claimed. */
+  claim: number;
+  /** [exaggeration, weight] of the current iteration. */
+  params: Float64Array;
+  slot: number;
+  /** The kernel every thread computes with. */
+  recipe: KernelRecipe;
+  /** One step split in chunks of rows: the shared output (n×5, see SplitKernel.gradientChunk). */
+  split?: { out: Float64Array };
+}
+
+export type KlWorkerMessage = KlStep | KlRun;
+
+export type KlReply = { type: "idle" } | { type: "error"; message: string };

@@ -1,0 +1,48 @@
+/**
+ * Gradient descent with momentum and per-coordinate gains (Jacobs' delta-bar-
+ * delta, as in t-SNE). Every step keeps its own gains and velocity.
+ */
+import type { StepState } from "../state/state.ts";
+
+export interface OptimizerOptions {
+  /**
+   * Step size, or "auto" (default): max(n / 4, 50) for a step of n points,
+   * which scales with the 1/n size of t-SNE's gradients (Belkina et al.
+   * 2019; openTSNE) and keeps the lane well stable at any n.
+   */
+  learningRate?: number | "auto";
+  /** Momentum for the first `momentumSwitch` iterations, then `finalMomentum`. */
+  momentum?: number;
+  finalMomentum?: number;
+  momentumSwitch?: number;
+  minGain?: number;
+}
+
+export interface Optimizer {
+  /** Applies one update to a step from its accumulated gradient, then clears the gradient. */
+  update(s: StepState, iteration: number): void;
+}
+
+export function gradientDescent(options: OptimizerOptions = {}): Optimizer {
+  const rate = options.learningRate ?? "auto";
+  const m0 = options.momentum ?? 0.5, m1 = options.finalMomentum ?? 0.8;
+  const switchAt = options.momentumSwitch ?? 20, minGain = options.minGain ?? 0.01;
+  return {
+    update(s, iteration) {
+      const momentum = iteration < switchAt ? m0 : m1;
+      const lr = rate === "auto" ? Math.max(s.n / 4, 50) : rate;
+      const { y, grad, gains, velocity } = s;
+      for (let i = 0; i < y.length; i++) {
+        const g = grad[i], v = velocity[i];
+        // Gains grow while the gradient keeps pointing against the motion.
+        let gain = (g > 0) !== (v > 0) ? gains[i] + 0.2 : gains[i] * 0.8;
+        if (gain < minGain) gain = minGain;
+        gains[i] = gain;
+        const nv = momentum * v - lr * gain * g;
+        velocity[i] = nv;
+        y[i] += nv;
+        grad[i] = 0;
+      }
+    },
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * Batch mode: embed a whole step table at once (all steps known up front).
+ */
+import { readStepTable, type StepTable } from "../../data/step_table.ts";
+import type { FrameTable } from "../../data/frame_table.ts";
+import { type QualityReport } from "../../quality/report.ts";
+import { EvolutionaryEmbedding, type EmbeddingOptions } from "../embedding.ts";
+import { splitSteps } from "../../data/per_step.ts";
+import { toFrame } from "./frame.ts";
+import { initialFree } from "../state/init.ts";
+import { measureQuality } from "./measure.ts";
+import { random } from "../../util/random.ts";
+
+export interface BatchOptions extends EmbeddingOptions {
+  /** Gradient-descent iterations (default 1000). */
+  iterations?: number;
+  /** k of the neighbourhood quality figures (default 10). */
+  k?: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: { phase: "affinities" | "optimize" | "quality"; done: number; total: number }) => void;
+}
+
+export interface EmbeddingResult {
+  frame: FrameTable;
+  quality: QualityReport;
+  embedding: EvolutionaryEmbedding;
+  /** Milliseconds spent in each phase. */
+  timings: { affinities: number; optimize: number; quality: number };
+}
+
+export async function embedSteps(table: StepTable, options: BatchOptions = {}): Promise<EmbeddingResult> {
+  const steps = splitSteps(table);
+  const embedding = new EvolutionaryEmbedding(options);
+  embedding.prompts.push(...readStepTable(table, { features: true }).prompts);
+  const t0 = performance.now();
+  // Every instance starts at one free coordinate, from the last (most semantic) step.
+  const last = steps[steps.length - 1];
+  const free = last && initialFree(last.features, last.instance.length, last.dim, embedding.layout, options.init ?? "pca", random(options.seed ?? 0));
+  const startOf = new Map<number, number>();
+  last?.instance.forEach((id, i) => startOf.set(id, free[i]));
+  steps.forEach((s, i) => {
+    embedding.addStep(s, Float64Array.from(s.instance, (id) => startOf.get(id) ?? 0));
+    options.onProgress?.({ phase: "affinities", done: i + 1, total: steps.length });
+  });
+  const t1 = performance.now();
+  const iterations = options.iterations ?? 1000;
+  try {
+    await embedding.optimize(iterations, {
+      signal: options.signal,
+      onProgress: (done, total) => options.onProgress?.({ phase: "optimize", done, total }),
+    });
+  } finally {
+    embedding.dispose();
+  }
+  const t2 = performance.now();
+  const quality = measureQuality(embedding, options.k);
+  options.onProgress?.({ phase: "quality", done: 1, total: 1 });
+  const t3 = performance.now();
+  return {
+    frame: toFrame(embedding, quality),
+    quality,
+    embedding,
+    timings: { affinities: t1 - t0, optimize: t2 - t1, quality: t3 - t2 },
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * The options of the incremental embedder, and the part of them and of its
+ * counters that a checkpoint keeps.
+ */
+import type { EmbeddingOptions } from "../embedding.ts";
+
+export interface IncrementalOptions extends EmbeddingOptions {
+  /** Iterations for each new step (default 20: the polished result is as good as with more). */
+  iterations?: number;
+  /** Recent embedded steps optimised along with each new one (default 0). */
+  window?: number;
+  /** Iterations of the final pass over all steps (default 200; 0: none). */
+  polish?: number;
+  /** Rows for a step already embedded: "error" (StepOrderError, default) or "drop". */
+  late?: "error" | "drop";
+  /** Rows that make a step complete without waiting for a later step (default: none). */
+  instances?: number;
+  /** Quality figures in each update frame, of its new steps only (default true); the final frame always has them. */
+  quality?: boolean;
+  /** k of the neighbourhood quality figures (default 10). */
+  k?: number;
+}
+
+/** The options a checkpoint keeps (functions, such as a custom loss, cannot be saved). */
+export type SavedOptions = Pick<
+  IncrementalOptions,
+  "iterations" | "window" | "polish" | "late" | "instances" | "quality" | "k" | "optimizer" | "exaggeration" | "pcaComponents" | "init" | "seed"
+>;
+
+/** Counters a checkpoint carries so a restored embedder continues exactly. */
+export interface Counters {
+  updates: number;
+  totalIterations: number;
+  droppedRows: number;
+  /** The highest step any accepted row had (−1: none yet). */
+  maxStep: number;
+  ended: boolean;
+  dim: number;
+}

@@ -1,0 +1,36 @@
+/**
+ * Initialisation: the free coordinate each instance starts from. Starting
+ * every step of an instance at the same free coordinate makes the tracks
+ * aligned from the outset; taking it from the principal components of the
+ * features (rather than at random) starts t-SNE from the global structure.
+ */
+import { pca } from "../../linalg/pca.ts";
+import type { Layout } from "../../layouts/layout.ts";
+import type { Random } from "../../util/random.ts";
+
+export type InitMode = "pca" | "random";
+
+export function initialFree(
+  features: ArrayLike<number>,
+  n: number,
+  dim: number,
+  layout: Layout,
+  mode: InitMode,
+  rng: Random,
+): Float64Array {
+  const free = new Float64Array(n);
+  if (mode === "random" || n < 3) {
+    for (let i = 0; i < n; i++) free[i] = layout.circular ? (rng.next() * 2 - 1) * Math.PI : rng.next() * 2 - 1;
+    return free;
+  }
+  const { scores, components } = pca(features, n, dim, 2);
+  let max = 1e-12;
+  for (let i = 0; i < n; i++) max = Math.max(max, Math.abs(scores[i * components]));
+  for (let i = 0; i < n; i++) {
+    const a = scores[i * components], b = components > 1 ? scores[i * components + 1] : 0;
+    // Jitter separates instances whose features coincide.
+    const jitter = 1e-3 * rng.normal();
+    free[i] = (layout.circular ? Math.atan2(b, a) : a / max) + jitter;
+  }
+  return free;
+}

@@ -1,0 +1,126 @@
+/**
+ * SVG rendering of a lineage tree (src/layouts/lineage.ts) on the same page
+ * as the frames: title, lane guides, legend, equal-aspect fit with y up.
+ *
+ * Back to front: guides, links (`<g class="links">`, one `<path
+ * data-source data-target>` per link: a radial or horizontal Bézier like
+ * d3-shape's linkRadial / linkHorizontal, coloured by the child's most
+ * frequent prompt, width by the instances it carries), nodes (`<g
+ * class="nodes">`, one `<circle data-node data-step data-size>` per node, area
+ * by size, with a `<title>` giving its prompt mix; branch points get
+ * `class="branch"` and a dark outline), legend, title.
+ */
+import type { Table } from "apache-arrow";
+import { readDictionary, readFloat32, readInt32, readVectors } from "../data/columns.ts";
+import { readGuides } from "../data/guides.ts";
+import {
+  checkPageOptions,
+  checkPositive,
+  closeSvg,
+  dataBox,
+  escapeXml,
+  guidesSvg,
+  layoutPage,
+  num,
+  openSvg,
+  type PageOptions,
+  promptsInDictionaryOrder,
+} from "../render/page.ts";
+import { colorOf, defaultPalette } from "../render/palette.ts";
+
+export interface LineageSvgOptions extends PageOptions {
+  /** Radius of the largest node (the root) in px; by default from the plot width (4–12). */
+  nodeRadius?: number;
+}
+
+/** Renders the node and link tables of a lineage tree to an SVG document string. */
+export function renderLineageSvg(tree: { nodes: Table; links: Table }, options: LineageSvgOptions = {}): string {
+  checkPageOptions(options);
+  checkPositive("nodeRadius", options.nodeRadius);
+  const { nodes, links } = tree;
+  const x = readFloat32(nodes, "x"), y = readFloat32(nodes, "y");
+  const step = readInt32(nodes, "step"), size = readInt32(nodes, "size"), parent = readInt32(nodes, "parent");
+  const { values: mix, dim: promptCount } = readVectors(nodes, "mix");
+  const read = readDictionary(nodes, "prompt");
+  const { prompt, prompts } = promptsInDictionaryOrder(nodes, read.codes, read.labels);
+  const radial = nodes.schema.fields.some((f) => f.name === "angle");
+  const guides = (options.showGuides ?? true) ? (readGuides(nodes) ?? []).slice().sort((a, b) => a.step - b.step) : [];
+  const palette = options.palette ?? defaultPalette(prompts.length);
+  const colors = prompts.map((_, i) => escapeXml(colorOf(palette, i)));
+
+  const n = x.length;
+  const children = new Int32Array(n);
+  for (const p of parent) if (p >= 0) children[p]++;
+  const leafStep = step.reduce((a, b) => Math.max(a, b), -1);
+  const isBranch = (i: number) => children[i] >= 2 && step[i] + 1 < leafStep;
+  const maxSize = size.reduce((a, b) => Math.max(a, b), 1);
+  // Prompts that occur: the mix is in dictionary order, which `prompts` starts with.
+  const used = prompts.map((_, k) => k < promptCount && size.some((s, i) => s > 0 && mix[i * promptCount + k] > 0));
+  const legendPrompts = prompts.flatMap((_, k) => (used[k] ? [k] : []));
+  const instances = size[parent.indexOf(-1)] ?? 0;
+  const title = options.title ??
+    `Lineage tree — ${legendPrompts.length} prompt${legendPrompts.length === 1 ? "" : "s"}, ${instances} instances, ` +
+      `${guides.length || new Set(step).size - 1} steps, ${Array.from({ length: n }, (_, i) => i).filter(isBranch).length} branch points`;
+
+  const page = layoutPage({
+    options,
+    title,
+    box: dataBox(x, y, guides),
+    prompts,
+    legendPrompts: (options.showLegend ?? true) ? legendPrompts : [],
+    hasGuides: guides.length > 0,
+    markRadius: (plotW) => options.nodeRadius ?? Math.min(12, Math.max(4, 0.015 * plotW)),
+  });
+  const { X, Y, radius: rMax } = page;
+  const radiusOf = (s: number) => Math.max(1.5, rMax * Math.sqrt(s / maxSize));
+  const out = openSvg(page, "tree");
+  out.push(...guidesSvg(page, guides));
+
+  // -- links, as Béziers whose control points sit halfway between the two levels.
+  const [x1, y1, x2, y2] = ["x1", "y1", "x2", "y2"].map((c) => readFloat32(links, c));
+  const source = readInt32(links, "source"), target = readInt32(links, "target"), carried = readInt32(links, "size");
+  const linkPrompt = readDictionary(links, "prompt");
+  const linkColor = promptsInDictionaryOrder(links, linkPrompt.codes, linkPrompt.labels).prompt;
+  out.push(`<g class="links" fill="none" stroke-opacity="0.55" stroke-linecap="round">`);
+  for (let l = 0; l < source.length; l++) {
+    let c1: [number, number], c2: [number, number];
+    if (radial) {
+      const r0 = Math.hypot(x1[l], y1[l]), r1 = Math.hypot(x2[l], y2[l]), mid = (r0 + r1) / 2;
+      const a0 = Math.atan2(y1[l], x1[l]), a1 = Math.atan2(y2[l], x2[l]);
+      c1 = [mid * Math.cos(a0), mid * Math.sin(a0)];
+      c2 = [mid * Math.cos(a1), mid * Math.sin(a1)];
+    } else {
+      const mid = (x1[l] + x2[l]) / 2;
+      c1 = [mid, y1[l]];
+      c2 = [mid, y2[l]];
+    }
+    const d = `M${num(X(x1[l]))},${num(Y(y1[l]))}C${num(X(c1[0]))},${num(Y(c1[1]))} ${num(X(c2[0]))},${num(Y(c2[1]))} ` +
+      `${num(X(x2[l]))},${num(Y(y2[l]))}`;
+    const width = Math.max(0.75, 0.8 * rMax * Math.sqrt(carried[l] / maxSize));
+    out.push(
+      `<path data-source="${source[l]}" data-target="${target[l]}" stroke="${colors[linkColor[l]]}" stroke-width="${num(width)}" d="${d}"/>`,
+    );
+  }
+  out.push(`</g>`);
+
+  // -- nodes, larger first so small ones stay visible on top.
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => size[b] - size[a] || a - b);
+  out.push(`<g class="nodes" stroke="#fff" stroke-width="0.8">`);
+  for (const i of order) {
+    const shares = prompts
+      .map((label, k) => [label, k < promptCount ? Math.round(mix[i * promptCount + k] * size[i]) : 0] as const)
+      .filter(([, c]) => c > 0)
+      .sort((a, b) => b[1] - a[1])
+      .map(([label, c]) => `${label} ${c}`)
+      .join(", ");
+    const label = `${step[i] < 0 ? "noise" : `step ${step[i]}`} · ${size[i]} instance${size[i] === 1 ? "" : "s"}: ${shares}`;
+    const branch = isBranch(i) ? ` class="branch" stroke="#222" stroke-width="1.5"` : "";
+    out.push(
+      `<circle data-node="${i}" data-step="${step[i]}" data-size="${size[i]}"${branch} cx="${num(X(x[i]))}" cy="${num(Y(y[i]))}" ` +
+        `r="${num(radiusOf(size[i]))}" fill="${colors[prompt[i]]}"><title>${escapeXml(label)}</title></circle>`,
+    );
+  }
+  out.push(`</g>`);
+  out.push(...closeSvg(page, colors));
+  return out.join("\n") + "\n";
+}

@@ -1,0 +1,126 @@
+/**
+ * Feeds a live source into a viewer session: the steps' images as they
+ * arrive, then, from the encoded steps, the incremental embedding in the
+ * radial and the rectilinear layout (`evolve`) and the lineage tree,
+ * re-laid out each time a step is complete.
+ */
+import { merge, type Observable, share, tap } from "rxjs";
+import { readStepTable, type StepTable } from "../data/step_table.ts";
+import { splitSteps, type StepInput } from "../data/per_step.ts";
+import type { Encoder } from "../encoders/encoder.ts";
+import { CancelledError } from "../errors.ts";
+import { Lineage } from "../lineage/lineage.ts";
+import { radial } from "../layouts/radial.ts";
+import { rectilinear } from "../layouts/rectilinear.ts";
+import { encode } from "../stream/encode.ts";
+import { evolve } from "../stream/evolve.ts";
+import type { ViewerSession } from "./viewer_session.ts";
+
+export interface LiveOptions {
+  /** Applied in turn to each step table (none: the tables have features). */
+  encoders: readonly Encoder[];
+  /** Iterations per new step of the incremental embedder (default 50). */
+  iterations?: number;
+  /** Lineage cut height (see LineageOptions.threshold). */
+  threshold?: number;
+  seed?: number;
+  signal?: AbortSignal;
+}
+
+/** Runs until the source completes (the session's status says "done") or fails ("failed", and the promise rejects). */
+export async function runLive(source: Observable<StepTable>, session: ViewerSession, options: LiveOptions): Promise<void> {
+  const { iterations = 50, seed = 0 } = options;
+  session.setStatus("running");
+  const steps$ = source.pipe(tap((table) => session.addSteps(table)), share());
+  const encoded$ = options.encoders.reduce((s$, encoder) => s$.pipe(encode(encoder)), steps$).pipe(share());
+  const lineage = new Lineage({ threshold: options.threshold, seed });
+  const pending = new PendingSteps();
+  const addToTree = (complete: StepInput[]) => {
+    if (complete.length === 0) return;
+    for (const step of complete) lineage.addStep(step);
+    lineage.prompts.splice(0, lineage.prompts.length, ...session.prompts);
+    session.setTree(lineage.tree());
+  };
+  const all$ = merge(
+    encoded$.pipe(
+      tap({
+        next: (table) => {
+          const labels = readStepTable(table, { features: true }).prompts;
+          const global = labels.map((label) => session.promptIndex(label));
+          addToTree(pending.add(splitSteps(table).map((s) => ({ ...s, prompt: s.prompt.map((c) => global[c]) }))));
+        },
+        complete: () => addToTree(pending.flush()),
+      }),
+    ),
+    encoded$.pipe(evolve({ layout: radial(), iterations, seed }), tap((frame) => session.addFrame("radial", frame))),
+    encoded$.pipe(evolve({ layout: rectilinear(), iterations, seed }), tap((frame) => session.addFrame("rectilinear", frame))),
+  );
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const subscription = all$.subscribe({ error: reject, complete: resolve });
+      const stop = () => {
+        subscription.unsubscribe();
+        reject(new CancelledError("the live view"));
+      };
+      if (options.signal?.aborted) stop();
+      options.signal?.addEventListener("abort", stop, { once: true });
+    });
+    session.setStatus("done");
+  } catch (error) {
+    session.setStatus("failed", error instanceof Error ? error.message : String(error));
+    throw error;
+  }
+}
+
+/**
+ * Rows of steps not yet complete for the lineage tree. A step is complete
+ * once a later step arrives or it has as many rows as the step before it;
+ * the rest when the stream ends.
+ */
+class PendingSteps {
+  private readonly parts = new Map<number, StepInput[]>();
+  private previousRows = 0;
+
+  add(steps: StepInput[]): StepInput[] {
+    for (const s of steps) (this.parts.get(s.step) ?? this.parts.set(s.step, []).get(s.step)!).push(s);
+    const latest = Math.max(...this.parts.keys());
+    const done = [...this.parts.keys()].sort((a, b) => a - b).filter((step) =>
+      step < latest || (this.previousRows > 0 && this.rows(step) >= this.previousRows)
+    );
+    return this.take(done);
+  }
+
+  flush(): StepInput[] {
+    return this.take([...this.parts.keys()].sort((a, b) => a - b));
+  }
+
+  private rows(step: number): number {
+    return this.parts.get(step)!.reduce((sum, s) => sum + s.instance.length, 0);
+  }
+
+  private take(steps: number[]): StepInput[] {
+    return steps.map((step) => {
+      const parts = this.parts.get(step)!;
+      this.parts.delete(step);
+      const dim = parts[0].dim;
+      const cat = <A extends Int32Array | Float32Array>(make: (n: number) => A, pick: (s: StepInput) => A): A => {
+        const out = make(parts.reduce((n, s) => n + pick(s).length, 0));
+        let offset = 0;
+        for (const s of parts) {
+          out.set(pick(s), offset);
+          offset += pick(s).length;
+        }
+        return out;
+      };
+      const merged: StepInput = {
+        step,
+        dim,
+        instance: cat((n) => new Int32Array(n), (s) => s.instance),
+        prompt: cat((n) => new Int32Array(n), (s) => s.prompt),
+        features: cat((n) => new Float32Array(n), (s) => s.features),
+      };
+      this.previousRows = merged.instance.length;
+      return merged;
+    });
+  }
+}

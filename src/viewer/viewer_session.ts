@@ -1,0 +1,149 @@
+/**
+ * What the live viewer shows, as it grows: the prompts, every step's
+ * images (for hovering), the latest frame of each layout, the latest
+ * lineage tree and the status. Pages listen to it as events; one that
+ * connects late first gets the latest of each kind, so it shows what the
+ * others show.
+ *
+ * Events (the data is JSON):
+ * - `prompts`: { prompts: string[], palette: string[] }
+ * - `steps`: { steps: number[] (received so far), rows: number, imageShape: [C, H, W] | null }
+ * - `frame`: { view: "radial" | "rectilinear", update, rows: { instance, prompt, step, x, y }, guides }
+ *   (`prompt` indexes `prompts`; `update` is the frame's FrameUpdate, when it has one)
+ * - `tree`: { nodes: { node, parent, step, size, prompt, representative, x, y }, links: { source, target, size, prompt },
+ *   branchPoints, guides }
+ * - `status`: { state: "running" | "done" | "failed", message?: string }
+ */
+import type { Table } from "apache-arrow";
+import { readDictionary, readInt32 } from "../data/columns.ts";
+import { readFrameTable, type FrameTable } from "../data/frame_table.ts";
+import { type ImageShape, readStepTable, type StepTable } from "../data/step_table.ts";
+import type { LineageTree } from "../lineage/lineage.ts";
+import { readGuides } from "../data/guides.ts";
+import { defaultPalette } from "../render/palette.ts";
+
+export interface ViewerEvent {
+  event: "prompts" | "steps" | "frame" | "tree" | "status";
+  data: unknown;
+}
+
+export type ViewName = "radial" | "rectilinear";
+
+interface StepImages {
+  /** Row of each instance. */
+  row: Map<number, number>;
+  image: Float32Array;
+}
+
+export class ViewerSession {
+  readonly prompts: string[] = [];
+  private readonly images = new Map<number, StepImages>();
+  private shape: ImageShape | null = null;
+  private readonly steps = new Set<number>();
+  private rows = 0;
+  private readonly latest = new Map<string, ViewerEvent>();
+  private readonly listeners = new Set<(event: ViewerEvent) => void>();
+
+  /** Index of a prompt label in `prompts`, adding it (and announcing it) when new. */
+  promptIndex(label: string): number {
+    let k = this.prompts.indexOf(label);
+    if (k < 0) {
+      k = this.prompts.push(label) - 1;
+      this.emit("prompts", "prompts", { prompts: this.prompts, palette: defaultPalette(this.prompts.length) });
+    }
+    return k;
+  }
+
+  /** Keeps a step table's images (x̂0) for hovering and announces its steps. */
+  addSteps(table: StepTable): void {
+    const cols = readStepTable(table);
+    cols.prompts.forEach((label) => this.promptIndex(label));
+    const byStep = new Map<number, number[]>();
+    cols.step.forEach((s, r) => (byStep.get(s) ?? byStep.set(s, []).get(s)!).push(r));
+    for (const [s, rows] of byStep) {
+      this.steps.add(s);
+      if (!cols.image || !cols.imageShape) continue;
+      this.shape = cols.imageShape;
+      const dim = cols.image.length / cols.instance.length;
+      // Rows of one step may arrive in several tables: append.
+      const entry = this.images.get(s) ?? { row: new Map<number, number>(), image: new Float32Array(0) };
+      const start = entry.image.length / dim;
+      const grown = new Float32Array(entry.image.length + rows.length * dim);
+      grown.set(entry.image);
+      rows.forEach((r, i) => {
+        grown.set(cols.image!.subarray(r * dim, (r + 1) * dim), (start + i) * dim);
+        entry.row.set(cols.instance[r], start + i);
+      });
+      entry.image = grown;
+      this.images.set(s, entry);
+    }
+    this.rows += cols.instance.length;
+    this.emit("steps", "steps", { steps: [...this.steps].sort((a, b) => a - b), rows: this.rows, imageShape: this.shape });
+  }
+
+  /** The image of an instance at a step, or undefined. */
+  image(instance: number, step: number): { pixels: Float32Array; shape: ImageShape } | undefined {
+    const entry = this.images.get(step);
+    const row = entry?.row.get(instance);
+    if (!entry || row === undefined || !this.shape) return undefined;
+    const dim = this.shape[0] * this.shape[1] * this.shape[2];
+    return { pixels: entry.image.subarray(row * dim, (row + 1) * dim), shape: this.shape };
+  }
+
+  addFrame(view: ViewName, frame: FrameTable): void {
+    const f = readFrameTable(frame);
+    const prompt = Int32Array.from(f.prompt, (c) => this.promptIndex(f.prompts[c]));
+    this.emit(`frame:${view}`, "frame", {
+      view,
+      update: f.update ?? null,
+      rows: { instance: [...f.instance], prompt: [...prompt], step: [...f.step], x: rounded(f.x), y: rounded(f.y) },
+      guides: readGuides(frame) ?? [],
+    });
+  }
+
+  setTree(tree: LineageTree): void {
+    const { nodes, links } = tree;
+    const codes = (t: Table) => {
+      const { codes, labels } = readDictionary(t, "prompt");
+      return Array.from(codes, (c) => this.promptIndex(labels[c]));
+    };
+    const ints = (t: Table, name: string) => [...readInt32(t, name)];
+    this.emit("tree", "tree", {
+      nodes: {
+        node: ints(nodes, "node"),
+        parent: ints(nodes, "parent"),
+        step: ints(nodes, "step"),
+        size: ints(nodes, "size"),
+        prompt: codes(nodes),
+        representative: ints(nodes, "representative"),
+        x: rounded(nodes.getChild("x")!.toArray() as Float32Array),
+        y: rounded(nodes.getChild("y")!.toArray() as Float32Array),
+      },
+      links: { source: ints(links, "source"), target: ints(links, "target"), size: ints(links, "size"), prompt: codes(links) },
+      branchPoints: tree.branchPoints,
+      guides: readGuides(nodes) ?? [],
+    });
+  }
+
+  setStatus(state: "running" | "done" | "failed", message?: string): void {
+    this.emit("status", "status", { state, message });
+  }
+
+  /** Calls `listener` with the latest event of each kind, then with every new one; returns the unsubscribe. */
+  subscribe(listener: (event: ViewerEvent) => void): () => void {
+    // The status last, so a page that connects after the end has everything before it hears "done".
+    const replay = [...this.latest.values()].sort((a, b) => Number(a.event === "status") - Number(b.event === "status"));
+    for (const event of replay) listener(event);
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(key: string, event: ViewerEvent["event"], data: unknown): void {
+    const e = { event, data };
+    this.latest.set(key, e);
+    for (const listener of this.listeners) listener(e);
+  }
+}
+
+/** Coordinates with four significant decimals: plenty for a screen, a third of the JSON. */
+const rounded = (values: ArrayLike<number>): number[] => Array.from(values, (v) => Math.round(v * 1e4) / 1e4);
