@@ -7,14 +7,8 @@
  * main thread), it works alone. Blocks do not depend on who searched them,
  * so neither does the result.
  */
-import type { AffinityTask } from "./warm.ts";
+import type { AffinityRun, AffinityTask } from "./warm.ts";
 import { hardwareThreads, spawnThread, type Thread } from "../../runtime/threads.ts";
-
-export interface AffinityRun {
-  task: AffinityTask;
-  /** [next block to claim, threads done, threads failed] */
-  ctrl: Int32Array;
-}
 
 export class AffinityPool {
   private workers: Thread[] = [];

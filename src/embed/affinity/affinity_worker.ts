@@ -3,8 +3,7 @@
  * shared counter until none is left, then counts itself done (and failed,
  * where it threw).
  */
-import { taskWork } from "./warm.ts";
-import type { AffinityRun } from "./affinity_pool.ts";
+import { type AffinityRun, taskWork } from "./warm.ts";
 import { parentPort } from "../../runtime/worker_port.ts";
 
 const port = await parentPort();

@@ -86,6 +86,13 @@ export type AffinityTask =
   | { type: "warm"; job: WarmJob; blocks: number }
   | { type: "scatter" | "merge" | "pack"; job: SymmetrizeJob; blocks: number };
 
+/** A task as the pool hands it to its threads. */
+export interface AffinityRun {
+  task: AffinityTask;
+  /** [next block to claim, threads done, threads failed] */
+  ctrl: Int32Array;
+}
+
 /** The work on one block of a task, on whichever thread claims it. */
 export function taskWork(task: AffinityTask): (block: number) => void {
   if (task.type === "warm") return warmRows(task.job);
