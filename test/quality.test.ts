@@ -8,6 +8,7 @@ import { neighborhoodHit } from "../src/quality/neighborhood_hit.ts";
 import { alignmentRatio, alignmentRatioOverSteps, movementCorrelation, movementCorrelationOverSteps } from "../src/quality/temporal_coherence.ts";
 import { qualityReport, type QualityStep } from "../src/quality/report.ts";
 import { sumAllDifferences } from "../src/quality/pair_differences.ts";
+import { frechetDistance } from "../src/quality/frechet.ts";
 import { random } from "../src/util/random.ts";
 
 // ---- helpers and brute-force references (full sorts, no shared code) ----
@@ -361,6 +362,32 @@ test("qualityReport: k clamped, tiny runs, mixed dims and bad input", () => {
   bad[1] = { ...bad[1], free: new Float64Array(19) };
   assert.throws(() => qualityReport(bad, { circular: false }), (e: unknown) => e instanceof DimensionError);
   assert.throws(() => qualityReport(run(20, 2, 3, 6), { k: 0, circular: false }), (e: unknown) => e instanceof OptionError);
+});
+
+test("Fréchet distance: 0 to itself, symmetric, and exact for a scaled and shifted copy", () => {
+  const rng = random(7), n = 300, dim = 6;
+  // Correlated points: x = z·A for a random A, so the covariance is not diagonal.
+  const mix = Float64Array.from({ length: dim * dim }, () => rng.normal());
+  const x = new Float64Array(n * dim);
+  for (let r = 0; r < n; r++) {
+    const z = Array.from({ length: dim }, () => rng.normal());
+    for (let j = 0; j < dim; j++) for (let k = 0; k < dim; k++) x[r * dim + j] += z[k] * mix[k * dim + j];
+  }
+  const c = 2.5, shift = Float64Array.from({ length: dim }, (_, j) => j - 2);
+  const y = x.map((v, i) => c * v + shift[i % dim]);
+  // Σ_y = c²Σ_x commutes with Σ_x: d² = ‖μ_y − μ_x‖² + (1 − c)²·Tr(Σ_x), with μ_y − μ_x = (c − 1)μ_x + shift.
+  let expected = 0;
+  for (let j = 0; j < dim; j++) {
+    let m = 0, s = 0;
+    for (let r = 0; r < n; r++) m += x[r * dim + j] / n;
+    for (let r = 0; r < n; r++) s += (x[r * dim + j] - m) ** 2;
+    expected += ((c - 1) * m + shift[j]) ** 2 + (1 - c) ** 2 * s / (n - 1);
+  }
+  const d = frechetDistance(x, n, y, n, dim);
+  assert.ok(Math.abs(d - expected) < 1e-8 * expected, `${d} vs ${expected}`);
+  assert.ok(Math.abs(frechetDistance(y, n, x, n, dim) - d) < 1e-8 * d);
+  assert.ok(frechetDistance(x, n, x, n, dim) < 1e-9);
+  assert.throws(() => frechetDistance(x, n, y, n - 1, dim), (e: unknown) => e instanceof DimensionError);
 });
 
 test.run();
