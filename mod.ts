@@ -19,6 +19,7 @@ export {
   type ErrorCode,
   FormatError,
   GpuUnavailableError,
+  MissingDependencyError,
   ModelError,
   NonFiniteError,
   OptionError,
@@ -32,8 +33,9 @@ export { pca, type PcaResult } from "./src/linalg/pca.ts";
 export type { SparseMatrix } from "./src/linalg/sparse.ts";
 
 // Data model
-export { type ImageShape, IMAGE_SHAPE_KEY, readStepTable, type StepColumns, stepTable, type StepTable } from "./src/data/step_table.ts";
+export { asStepTable, type ImageShape, IMAGE_SHAPE_KEY, readStepTable, type StepColumns, stepTable, type StepTable } from "./src/data/step_table.ts";
 export {
+  asFrameTable,
   type FrameColumns,
   frameTable,
   type FrameTable,
@@ -44,11 +46,13 @@ export {
   setUpdate,
   UPDATE_KEY,
 } from "./src/data/frame_table.ts";
-export { splitSteps, type StepInput, tablesPerStep } from "./src/data/per_step.ts";
+export { splitColumns, splitSteps, type StepInput, tablesPerStep } from "./src/data/per_step.ts";
+export type { Validated } from "./src/data/validated.ts";
 export { type CircleGuide, type Guide, GUIDES_KEY, type LineGuide, parseGuides, readGuides, setGuides } from "./src/data/guides.ts";
 export { writeIpcStream } from "./src/data/ipc_stream.ts";
 
 // Sources
+export type { StepSource } from "./src/sources/source.ts";
 export { type Denoiser, fromPrediction, type NoiseLevel, type Prediction } from "./src/sources/denoiser.ts";
 export { closedFormDenoiser, type ClosedFormData, type ClosedFormDenoiser } from "./src/sources/closed_form.ts";
 export { planSampler, sampleDiffusion, type SamplerOptions, type SamplerPlan, type SamplerPrompt } from "./src/sources/sampler.ts";
@@ -99,7 +103,9 @@ export { type Loss, type LossContext, stepSchedule, type Weight, weightAt } from
 export { semantic, type SemanticOptions } from "./src/embed/losses/semantic.ts";
 export { defaultSigma, displacement, type DisplacementOptions } from "./src/embed/losses/displacement.ts";
 export { alignment, type AlignmentOptions } from "./src/embed/losses/alignment.ts";
-export { gradientDescent, type Optimizer, type OptimizerOptions } from "./src/embed/optimizer/gradient_descent.ts";
+export { checkGradient, type CheckGradientOptions, type GradientCheck } from "./src/embed/losses/check_gradient.ts";
+export type { Optimizer } from "./src/embed/optimizer/optimizer.ts";
+export { gradientDescent, type GradientDescentOptions } from "./src/embed/optimizer/gradient_descent.ts";
 export type { StepState } from "./src/embed/state/state.ts";
 export type { InitMode } from "./src/embed/state/init.ts";
 export { type EmbeddingOptions, EvolutionaryEmbedding, type OptimizeOptions } from "./src/embed/embedding.ts";
@@ -117,7 +123,8 @@ export { encode, type EncodeOperatorOptions } from "./src/stream/encode.ts";
 export { fromAsync } from "./src/stream/from_async.ts";
 
 // Layouts and the lineage tree
-export { autoScale, type Layout } from "./src/layouts/layout.ts";
+export { autoScale, type FreeSpan, type Layout } from "./src/layouts/layout.ts";
+export { isLayout, type LayoutFactory, LayoutRegistry, layouts, UnknownLayoutError } from "./src/layouts/registry.ts";
 export { radial, type RadialOptions } from "./src/layouts/radial.ts";
 export { rectilinear, type RectilinearOptions } from "./src/layouts/rectilinear.ts";
 export { type BranchPoint, Lineage, LINEAGE_KEY, type LineageOptions, type LineageTree, lineageTree } from "./src/lineage/lineage.ts";
@@ -131,5 +138,6 @@ export { type QualityReport, qualityReport, type QualityStep, type StepQuality }
 
 // Rendering (SVG)
 export { renderSvg, type SvgOptions } from "./src/render/svg.ts";
+export { lineageSvgRenderer, type Renderer, svgRenderer } from "./src/render/renderer.ts";
 export type { PageOptions } from "./src/render/page.ts";
 export { type LineageSvgOptions, renderLineageSvg } from "./src/lineage/lineage_svg.ts";

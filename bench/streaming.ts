@@ -20,7 +20,7 @@ export const streamingCase: BenchCase = {
       const side = n <= 5000;
       const tables = syntheticSteps(n, steps);
       // Each step is complete on arrival (`instances`), so one update embeds exactly one step.
-      const embedder = new IncrementalEmbedder({ iterations, instances: n, quality: false, seed: 0 });
+      const embedder = new IncrementalEmbedder({ iterationsPerStep: iterations, instances: n, quality: false, seed: 0 });
       const update: number[] = [], quality: number[] = [], affinity: number[] = [];
       for (const table of tables) {
         embedder.push(table);
@@ -60,7 +60,7 @@ export const streamingCase: BenchCase = {
     const generated = await mnistTrajectories({ prompts: ["any", 0, 1, 3, 7], instancesPerPrompt: 200, steps: 10, seed: 0, digitsPerClass: 300 });
     const table = await encodeTable(await encodeTable(generated, pixels()), pcaEncoder({ components: 50 }));
     const batch = await embedSteps(table, { iterations: 1000, seed: 0 });
-    const embedder = new IncrementalEmbedder({ iterations, seed: 0, quality: false });
+    const embedder = new IncrementalEmbedder({ iterationsPerStep: iterations, seed: 0, quality: false });
     // All steps at once: the update embeds them one after another, as if they had arrived one by one.
     embedder.push(table);
     const [, streamMs] = await timed(() => embedder.update());

@@ -29,7 +29,7 @@ const subscription = liveMnistDiffusion({ prompts, instancesPerPrompt, steps, se
     encode(pixels()),
     encode(pcaEncoder({ components: 50 })),
     // Every instance is in every step table, so a step is complete as soon as it arrives.
-    evolve({ iterations: 50, polish: 200, instances, seed: 0 }),
+    evolve({ iterationsPerStep: 50, polish: 200, instances, seed: 0 }),
   )
   .subscribe({
     async next(frame) {

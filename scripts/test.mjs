@@ -1,10 +1,16 @@
 // The test command: type check, then the uvu suites under Node, Deno and Bun
-// (installing Debian's chromium first when it is missing, for the browser test).
-// Ends with one line "N passed, N failed" summed over every runtime.
+// (installing Debian's chromium first when it is missing, for the browser test),
+// then, once, the consumer stage (test/consumer.mjs: the packed package
+// installed into temporary apps, under all three runtimes; deno check and
+// deno publish --dry-run). Ends with one line "N passed, N failed" summed over
+// every stage. Arguments pick test files by name; "consumer" alone runs only
+// the consumer stage.
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 
 const only = process.argv.slice(2);
+const consumerOnly = only.length === 1 && only[0] === "consumer";
+const consumer = only.length === 0 || only.includes("consumer");
 const files = readdirSync("test").filter((f) => f.endsWith(".test.ts")).sort()
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
   .map((f) => `test/${f}`);
@@ -19,19 +25,21 @@ let passed = 0, failed = 0;
 const summary = [];
 
 // The browser test drives Debian's chromium: install it on a fresh machine (as root, with apt).
-if (!["/usr/bin/chromium", "/usr/bin/chromium-browser"].some((p) => existsSync(p)) && process.getuid?.() === 0 && existsSync("/usr/bin/apt-get")) {
+if (!consumerOnly && !["/usr/bin/chromium", "/usr/bin/chromium-browser"].some((p) => existsSync(p)) && process.getuid?.() === 0 && existsSync("/usr/bin/apt-get")) {
   console.log("== installing chromium (apt-get) for the browser test");
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   spawnSync("apt-get", ["update"], { stdio: "inherit", env });
   spawnSync("apt-get", ["install", "-y", "chromium"], { stdio: "inherit", env });
 }
 
-console.log("== type check (tsc --noEmit)");
-const tsc = spawnSync(bin("tsc"), ["--noEmit", "-p", "."], { stdio: "inherit" });
-if (tsc.status === 0) passed++; else failed++;
-summary.push(`type check: ${tsc.status === 0 ? "ok" : "FAILED"}`);
+if (!consumerOnly) {
+  console.log("== type check (tsc --noEmit)");
+  const tsc = spawnSync(bin("tsc"), ["--noEmit", "-p", "."], { stdio: "inherit" });
+  if (tsc.status === 0) passed++; else failed++;
+  summary.push(`type check: ${tsc.status === 0 ? "ok" : "FAILED"}`);
+}
 
-for (const [name, [cmd, ...args]] of runtimes) {
+for (const [name, [cmd, ...args]] of consumerOnly ? [] : runtimes) {
   console.log(`\n== ${name}`);
   const run = spawnSync(cmd, args, { encoding: "utf8", env: { ...process.env, FORCE_COLOR: "0", NO_COLOR: "1" }, maxBuffer: 1 << 28 });
   process.stdout.write(run.stdout ?? "");
@@ -43,6 +51,19 @@ for (const [name, [cmd, ...args]] of runtimes) {
   passed += ok;
   failed += total - ok + crashed;
   summary.push(`${name}: ${ok}/${total} passed${crashed ? " (exited " + run.status + ")" : ""}`);
+}
+
+if (consumer) {
+  console.log("\n== consumer (the packed package in temporary apps; JSR checks)");
+  const run = spawnSync(process.execPath, ["test/consumer.mjs"], { encoding: "utf8", maxBuffer: 1 << 26 });
+  process.stdout.write(run.stdout ?? "");
+  process.stderr.write(run.stderr ?? "");
+  const [, ok = "0", bad = "0"] = /(\d+) passed, (\d+) failed\s*$/.exec(run.stdout ?? "") ?? [];
+  // A crash before its summary counts as one failure.
+  const crashed = run.status !== 0 && Number(bad) === 0 ? 1 : 0;
+  passed += Number(ok);
+  failed += Number(bad) + crashed;
+  summary.push(`consumer: ${ok}/${Number(ok) + Number(bad)} passed${crashed ? " (exited " + run.status + ")" : ""}`);
 }
 
 console.log("\n" + summary.join("; "));

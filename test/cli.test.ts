@@ -75,6 +75,30 @@ test("cli: embed draws every layout (SVG and PNG) and reports the tree's branch 
   assert.match(r.stdout, /wrote .*tree\.png/);
 });
 
+test("cli: --layout takes a module path (its default export) and a registered name; an unknown name suggests one", async () => {
+  const out = join(dir, "own");
+  const r = await run(["embed", join(dir, "steps.arrow"), "--layout", "./examples/horizontal_lanes.ts,rectilinear", "--iterations", "30", "-o", out]);
+  assert.is(r.code, 0, r.stderr);
+  const frame = tableFromIPC(readFileSync(join(out, "horizontal-lanes.arrow")));
+  assert.is(frame.numRows, 24);
+  assert.is(frame.schema.metadata.get("diffusion-life.layout"), "horizontal-lanes");
+  assert.match(readFileSync(join(out, "horizontal-lanes.svg"), "utf8"), /data-layout="horizontal-lanes"/);
+  assert.ok(existsSync(join(out, "rectilinear.svg")));
+  assert.match(r.stdout, /horizontal-lanes: trustworthiness \d\.\d{3}/);
+
+  const typo = await run(["embed", join(dir, "steps.arrow"), "--layout", "radail"]);
+  assert.is(typo.code, 2);
+  oneLine(typo, "embed");
+  assert.match(typo.stderr, /unknown layout "radail"; known: radial, rectilinear, tree, or a module path \(did you mean "radial"\?\)/);
+  const missing = await run(["embed", join(dir, "steps.arrow"), "--layout", "./no/such_layout.ts"]);
+  assert.is(missing.code, 1);
+  oneLine(missing, "embed");
+  assert.match(missing.stderr, /cannot load the module "\.\/no\/such_layout\.ts"/);
+  const notALayout = await run(["embed", join(dir, "steps.arrow"), "--layout", "./test/fixtures.ts"]);
+  assert.is(notALayout.code, 1);
+  assert.match(notALayout.stderr, /exports no Layout/);
+});
+
 test("cli: generate -o - streams Arrow IPC that embed - reads from stdin", async () => {
   const g = await run(["generate", ...SMALL, "-o", "-"]);
   assert.is(g.code, 0, g.stderr);

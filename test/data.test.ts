@@ -2,15 +2,20 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Field, FixedSizeList, Float32, Float64, Int32, List, makeData, makeVector, Table, tableFromIPC, tableToIPC, Utf8, vectorFromArray } from "apache-arrow";
 import {
+  asFrameTable,
+  asStepTable,
   DiffusionLifeError,
   DimensionError,
   DuplicateRowError,
+  embedSteps,
   frameTable,
+  type FrameTable,
   NonFiniteError,
   readFrameTable,
   readStepTable,
   SchemaError,
   stepTable,
+  type StepTable,
 } from "../mod.ts";
 
 const base = () => ({
@@ -155,6 +160,41 @@ test("frame table: contract columns, native coordinates and quality metadata", (
   assert.equal(back.quality, { k: 10 });
   assert.is(String(f.getChild("x")!.type), "Float32");
   assert.ok(f.getChild("instance")!.type instanceof Int32);
+});
+
+test("validated tables: built or checked once, then read without checking again; a plain Table goes through asStepTable", async () => {
+  // A step table the library built is not checked again: NaN written into its buffer afterwards goes unnoticed…
+  const built = stepTable(base());
+  (built.getChild("features")!.data[0].children[0].values as Float32Array)[3] = NaN;
+  assert.ok(Number.isNaN(readStepTable(built).features![3]));
+  // …while the same table from elsewhere is checked, once, by asStepTable, and returned as it is.
+  const plain = tableFromIPC(tableToIPC(built));
+  throwsTyped(() => asStepTable(plain), NonFiniteError, "non-finite", "features");
+  throwsTyped(() => readStepTable(plain), NonFiniteError, "non-finite", "features");
+  const good = tableFromIPC(tableToIPC(stepTable(base())));
+  const checked: StepTable = asStepTable(good);
+  assert.is(checked, good);
+  assert.is(asStepTable(checked), checked);
+  (good.getChild("features")!.data[0].children[0].values as Float32Array)[0] = NaN;
+  assert.ok(Number.isNaN(readStepTable(checked).features![0]), "not checked a second time");
+  // A plain Table cast to StepTable without checking is still checked when a stage reads it.
+  const cast = tableFromIPC(tableToIPC(stepTable({ ...base(), features: new Float32Array(8) }))) as StepTable;
+  cast.getChild("features")!.data[0].children[0].values[5] = Infinity;
+  await embedSteps(cast, { iterations: 1 }).then(() => assert.unreachable(), (e) => assert.instance(e, NonFiniteError));
+  // stepTable checks what it builds.
+  throwsTyped(() => stepTable({ ...base(), prompt: new Int32Array(3) }), DimensionError, "dimension-mismatch", "prompt");
+  throwsTyped(() => stepTable({ ...base(), features: new Float32Array(6) }), DimensionError, "dimension-mismatch", "features");
+
+  // Frames alike.
+  const frame = frameTable({ instance: new Int32Array([1]), prompt: new Int32Array([0]), prompts: ["p"], step: new Int32Array([0]), x: new Float32Array([1]), y: new Float32Array([2]), native: {}, layout: "radial" });
+  const back = tableFromIPC(tableToIPC(frame));
+  const asFrame: FrameTable = asFrameTable(back);
+  assert.is(asFrame, back);
+  back.getChild("x")!.data[0].values[0] = NaN;
+  assert.ok(Number.isNaN(readFrameTable(asFrame).x[0]));
+  throwsTyped(() => asFrameTable(tableFromIPC(tableToIPC(back))), NonFiniteError, "non-finite", "x");
+  throwsTyped(() => frameTable({ ...readFrameTable(frame), y: new Float32Array([Infinity]) }), NonFiniteError, "non-finite", "y");
+  throwsTyped(() => frameTable({ ...readFrameTable(frame), x: new Float32Array(2) }), DimensionError, "dimension-mismatch", "x");
 });
 
 test.run();

@@ -6,6 +6,7 @@ import { symmetrize } from "../src/embed/affinity/symmetrize.ts";
 import {
   alignment,
   CancelledError,
+  checkGradient,
   displacement,
   embedSteps,
   EvolutionaryEmbedding,
@@ -64,29 +65,27 @@ function perturbed(layout: Layout) {
 
 for (const layout of [radial(), rectilinear()]) {
   for (const loss of [semantic(), displacement(), alignment()]) {
-    test(`${loss.name} loss (${layout.name}): the gradient matches finite differences of the loss`, () => {
-      const e = perturbed(layout);
-      const ctx: LossContext = { steps: e.steps, active: new Uint8Array(e.steps.length).fill(1), layout: e.layout, progress: 0.8, exaggeration: 1 };
-      loss.gradient(ctx);
-      let worst = 0, scale = 0;
-      for (const s of e.steps) {
-        for (let i = 0; i < s.y.length; i++) {
-          const h = 1e-5, keep = s.y[i];
-          s.y[i] = keep + h;
-          const up = loss.value(ctx);
-          s.y[i] = keep - h;
-          const down = loss.value(ctx);
-          s.y[i] = keep;
-          const numeric = (up - down) / (2 * h);
-          worst = Math.max(worst, Math.abs(numeric - s.grad[i]));
-          scale = Math.max(scale, Math.abs(numeric));
-        }
+    test(`${loss.name} loss (${layout.name}): checkGradient — the gradient matches finite differences of the loss`, async () => {
+      for (const progress of [0.1, 0.8]) {
+        const check = await checkGradient(loss, layout, { progress });
+        assert.ok(check.scale > 0 && check.inactiveUntouched);
+        assert.ok(check.maxRelativeError < 1e-4, `gradient error ${check.maxRelativeError} at progress ${progress}`);
       }
-      assert.ok(scale > 0, "the loss depends on the points");
-      assert.ok(worst < 1e-4 * scale + 1e-9, `gradient error ${worst} (scale ${scale})`);
     });
   }
 }
+
+test("checkGradient reports a wrong gradient, a touched held step and a loss that does not depend on the points", async () => {
+  const inner = alignment();
+  const doubled: Loss = { name: "doubled", gradient: (ctx) => inner.gradient(ctx), value: (ctx) => 2 * inner.value(ctx) };
+  await checkGradient(doubled, radial()).then(() => assert.unreachable(), (err: Error) => assert.match(err.message, /relative gradient error 5\.00e-1 > 0\.0001; worst at step/));
+  const measured = await checkGradient(doubled, radial(), { tolerance: Infinity });
+  assert.ok(Math.abs(measured.maxRelativeError - 0.5) < 1e-4);
+  const careless: Loss = { name: "careless", gradient: (ctx) => inner.gradient({ ...ctx, active: ctx.active.map(() => 1) }), value: (ctx) => inner.value(ctx) };
+  await checkGradient(careless, rectilinear()).then(() => assert.unreachable(), (err: Error) => assert.match(err.message, /held \(inactive\) step/));
+  const constant: Loss = { name: "constant", gradient: () => {}, value: () => 1 };
+  await checkGradient(constant, radial()).then(() => assert.unreachable(), (err: Error) => assert.match(err.message, /does not change with the points/));
+});
 
 test("losses only move active steps", () => {
   const e = perturbed(radial());

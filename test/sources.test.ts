@@ -363,7 +363,7 @@ test("mnistDiffusion: an AbortSignal stops it with CancelledError", async () => 
   await rejectsWith(() => mnistTrajectories({ signal: before.signal }), CancelledError);
 
   const during = new AbortController();
-  const gen = mnistDiffusion({ prompts: [0], instancesPerPrompt: 1, steps: 5, signal: during.signal });
+  const gen = mnistDiffusion({ prompts: [0], instancesPerPrompt: 1, steps: 5, signal: during.signal })[Symbol.asyncIterator]();
   assert.ok(!(await gen.next()).done);
   during.abort();
   await rejectsWith(() => gen.next(), CancelledError);

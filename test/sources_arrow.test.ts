@@ -24,7 +24,7 @@ import {
 import * as flechette from "@uwdata/flechette";
 import * as arrowRs from "parquet-wasm";
 import { CancelledError, DiffusionLifeError, DuplicateRowError, FormatError, NonFiniteError, OptionError, SchemaError, TruncatedError } from "../src/errors.ts";
-import { IMAGE_SHAPE_KEY, readStepTable, type StepColumns, stepTable } from "../src/data/step_table.ts";
+import { buildStepTable, IMAGE_SHAPE_KEY, readStepTable, type StepColumns, stepTable } from "../src/data/step_table.ts";
 import { loadRecording, readRecording, type RecordingInput, type RecordingOptions } from "../src/sources/recording.ts";
 import { random } from "../src/util/random.ts";
 
@@ -138,14 +138,14 @@ test("readRecording: steps come out as their record batches arrive, before the s
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   const stream = new ReadableStream<Uint8Array>({ start: (c) => void (controller = c) });
   controller.enqueue(bytes.slice(0, ends[0]));
-  const steps = readRecording(stream);
+  const steps = readRecording(stream)[Symbol.asyncIterator]();
   const first = await steps.next();
   assert.ok(!first.done);
   assert.equal([...readStepTable(first.value).step], [0, 0, 0, 0]);
   controller.enqueue(bytes.slice(ends[0]));
   controller.close();
   const rest: number[] = [];
-  for await (const t of steps) rest.push(readStepTable(t).step[0]);
+  for (let r = await steps.next(); !r.done; r = await steps.next()) rest.push(readStepTable(r.value).step[0]);
   assert.equal(rest, [1, 2]);
 });
 
@@ -157,7 +157,7 @@ test("readRecording: an AbortSignal stops it with CancelledError, even while it 
     cancel: () => void (cancelled = true),
   });
   const controller = new AbortController();
-  const steps = readRecording(stalled, { signal: controller.signal });
+  const steps = readRecording(stalled, { signal: controller.signal })[Symbol.asyncIterator]();
   assert.ok(!(await steps.next()).done);
   setTimeout(() => controller.abort(), 10);
   await rejects(steps.next(), CancelledError);
@@ -272,17 +272,17 @@ test("readRecording: bytes that are not Arrow IPC give FormatError; wrong schema
   assert.is(wrong.code, "wrong-type");
   assert.is(wrong.column, "image");
 
-  // The same (instance, step) in two batches.
+  // The same (instance, step) in two batches (written by the unchecked builder: stepTable refuses it).
   const twice = columns();
   twice.step.fill(0, N, 2 * N);
-  const dup = await readAll(ipc("stream", stepTable(twice)).bytes);
+  const dup = await readAll(ipc("stream", buildStepTable(twice)).bytes);
   assert.is(dup.steps.length, 1);
   assert.instance(dup.error, DuplicateRowError);
   assert.is((dup.error as DuplicateRowError).row, N);
 
   // NaN in the second step's batch: the first step is delivered, the error counts rows from the start.
   c.image![(N + 2) * D + 4] = Number.NaN;
-  const { steps, error } = await readAll(ipc("stream", stepTable(c)).bytes);
+  const { steps, error } = await readAll(ipc("stream", buildStepTable(c)).bytes);
   assert.is(steps.length, 1);
   assert.instance(error, NonFiniteError);
   assert.is((error as NonFiniteError).row, N + 2);

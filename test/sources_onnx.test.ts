@@ -8,7 +8,7 @@ import { closedFormDenoiser, type ClosedFormData } from "../src/sources/closed_f
 import { closedFormOnnx } from "../src/sources/closed_form_onnx.ts";
 import type { Denoiser } from "../src/sources/denoiser.ts";
 import { loadMnist, MNIST_DIM, MNIST_SHAPE, mnistSubset } from "../src/sources/mnist.ts";
-import { onnxDenoiser } from "../src/sources/onnx_denoiser.ts";
+import { onnxDenoiser, type OnnxDenoiserOptions } from "../src/sources/onnx_denoiser.ts";
 import { sampleDiffusion, type SamplerOptions } from "../src/sources/sampler.ts";
 import { noiseSchedule } from "../src/sources/schedule.ts";
 import { ddim } from "../src/sources/schedulers/ddim.ts";
@@ -114,6 +114,22 @@ test("onnxDenoiser: models and options that do not fit give typed errors", async
   await fails(() => onnxDenoiser({ model: tinyModel(), shape, sample: "x" }), ModelError, "no input named timestep");
   await fails(() => onnxDenoiser({ model: tinyModel(), shape, sample: "x", timestep: "t" }), ModelError, "emb has no feed");
   await fails(() => onnxDenoiser({ model: tinyModel(), shape: [1, 2] as never, sample: "x", timestep: "t" }), OptionError, "bad shape");
+  // Inputs and outputs that do not match what the denoiser feeds and reads, refused before any sampling, by name, shape and type.
+  const mismatch = async (options: Partial<OnnxDenoiserOptions>, named: string) => {
+    const emb = { input: "emb", kind: "embedding" as const, dims: [4], embeddings: [new Float32Array(4)] };
+    try {
+      await onnxDenoiser({ model: tinyModel(), shape, sample: "x", timestep: "t", condition: emb, ...options });
+    } catch (e) {
+      assert.instance(e, ModelError, String(e));
+      assert.ok((e as Error).message.includes(named), `${(e as Error).message} names ${named}`);
+      return;
+    }
+    assert.unreachable(named);
+  };
+  await mismatch({ shape: [1, 3, 3] }, `input "x" is "x" float32[2, 4]; it must be [batch, 9]`);
+  await mismatch({ condition: { input: "emb", kind: "embedding", dims: [5], embeddings: [new Float32Array(5)] } }, `input "emb"`);
+  await mismatch({ condition: { input: "emb", kind: "label" } }, `label input "emb" must be [batch]`);
+  await mismatch({ output: "nope" }, `no output "nope"`);
   const den = await onnxDenoiser({ model: tinyModel(), shape, sample: "x", timestep: "t", condition: { input: "emb", kind: "embedding", dims: [4], embeddings: [new Float32Array(4)] }, backend: "wasm" });
   await fails(() => den.predict(new Float32Array(4), { t: 1, alphaBar: 0.5 }, Int32Array.from([-1]), new Float32Array(4)), OptionError, "no unconditional embedding");
   await fails(() => den.predict(new Float32Array(4), { t: 1, alphaBar: 0.5 }, Int32Array.from([3]), new Float32Array(4)), OptionError, "no embedding 3");

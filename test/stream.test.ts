@@ -1,5 +1,6 @@
 // The streaming operators: evolve, encode, and cancellable sources.
 import { firstValueFrom, from, map, Observable, Subject, tap, throwError, toArray } from "rxjs";
+import { makeVector, Table } from "apache-arrow";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { CancelledError, DuplicateRowError, encode, type Encoder, evolve, type FrameTable, fromAsync, IncrementalEmbedder, type Loss, pcaEncoder, pixels, random, readFrameTable, readStepTable, SchemaError, semantic, StepOrderError, type StepTable, stepTable } from "../mod.ts";
@@ -30,7 +31,7 @@ test("evolve: frames arrive while the source is still running, then a final one"
   const frames: FrameTable[] = [];
   let completed = false;
   const done = new Promise<void>((resolve, reject) => {
-    source.pipe(evolve({ iterations: 20, polish: 20, seed: 1 })).subscribe({
+    source.pipe(evolve({ iterationsPerStep: 20, polish: 20, seed: 1 })).subscribe({
       next: (f) => frames.push(f),
       error: reject,
       complete: () => resolve(),
@@ -59,7 +60,7 @@ test("evolve: frames arrive while the source is still running, then a final one"
 
 test("evolve: a fast synchronous producer coalesces steps and the buffer never outgrows one update", async () => {
   const steps = 60, n = 9;
-  const embedder = new IncrementalEmbedder({ iterations: 10, polish: 0, seed: 2 });
+  const embedder = new IncrementalEmbedder({ iterationsPerStep: 10, polish: 0, seed: 2 });
   const frames = await firstValueFrom(from(stepsOf(steps, n)).pipe(evolve(embedder), toArray()));
   const updates = frames.map(update);
   // Frames do not queue up one per step: the producer ran ahead, so steps were coalesced.
@@ -79,7 +80,7 @@ test("evolve: unsubscribing stops the embedder within one batch of iterations", 
   const inner = semantic();
   const counting: Loss = { name: "semantic", gradient: (ctx) => (iterations++, inner.gradient(ctx)), value: (ctx) => inner.value(ctx) };
   const source = new Subject<StepTable>();
-  const embedder = new IncrementalEmbedder({ iterations: 1_000_000, seed: 3, losses: [counting] });
+  const embedder = new IncrementalEmbedder({ iterationsPerStep: 1_000_000, seed: 3, losses: [counting] });
   const subscription = source.pipe(evolve(embedder)).subscribe();
   source.next(stepOf(0, 2, 30));
   source.next(stepOf(1, 2, 30));
@@ -96,7 +97,7 @@ test("evolve: unsubscribing stops the embedder within one batch of iterations", 
 test("evolve: errors are typed and travel as RxJS errors; the source is unsubscribed", async () => {
   const tables = stepsOf(3, 6);
   const late = new Subject<StepTable>();
-  const failed = firstValueFrom(late.pipe(evolve({ iterations: 10 }), toArray()));
+  const failed = firstValueFrom(late.pipe(evolve({ iterationsPerStep: 10 }), toArray()));
   late.next(tables[0]);
   late.next(tables[1]);
   await nextMacrotask();
@@ -104,7 +105,10 @@ test("evolve: errors are typed and travel as RxJS errors; the source is unsubscr
   await failed.then(() => assert.unreachable("no error"), (err) => assert.instance(err, StepOrderError));
   assert.is(late.observed, false);
 
-  const duplicate = stepTable({ ...readStepTable(tables[0], { features: true }), instance: new Int32Array(6).fill(1) });
+  // stepTable refuses it; a table that skipped validation (as a JavaScript caller could pass) is checked when read.
+  assert.throws(() => stepTable({ ...readStepTable(tables[0], { features: true }), instance: new Int32Array(6).fill(1) }), (err: unknown) => err instanceof DuplicateRowError);
+  const child = (name: string) => tables[0].getChild(name)!;
+  const duplicate = new Table({ instance: makeVector(new Int32Array(6).fill(1)), prompt: child("prompt"), step: child("step"), features: child("features") }) as StepTable;
   await firstValueFrom(from([duplicate]).pipe(evolve())).then(() => assert.unreachable(), (err) => assert.instance(err, DuplicateRowError));
 
   const noFeatures = stepTable({ ...readStepTable(tables[0], { features: true }), features: undefined, image: new Float32Array(6 * 4), imageShape: [1, 2, 2] });
@@ -195,7 +199,7 @@ test("the default generator live: frames arrive while the generation runs", asyn
     liveMnistDiffusion({ prompts: ["any", 1], instancesPerPrompt: 3, steps, digitsPerClass: 20, seed: 0 }).pipe(
       tap({ next: () => generated++, complete: () => (generating = false) }),
       encode(pixels()),
-      evolve({ iterations: 20, polish: 10, instances, seed: 0 }),
+      evolve({ iterationsPerStep: 20, polish: 10, instances, seed: 0 }),
       map((frame) => ({ frame, generated, generating })),
       toArray(),
     ),

@@ -1,11 +1,12 @@
 // The incremental embedder on its own: row policies, coalescing, checkpoints.
-import { tableToIPC } from "apache-arrow";
+import { tableFromIPC, tableToIPC } from "apache-arrow";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import {
   CancelledError,
   DimensionError,
   DuplicateRowError,
+  gradientDescent,
   IncrementalEmbedder,
   type IncrementalOptions,
   OptionError,
@@ -45,7 +46,7 @@ function rows(f: Float32Array[], pairs: [step: number, instance: number][]): Ste
 }
 
 const whole = (f: Float32Array[], t: number, n: number) => rows(f, Array.from({ length: n }, (_, i) => [t, i]));
-const options: IncrementalOptions = { iterations: 20, polish: 20, seed: 3 };
+const options: IncrementalOptions = { iterationsPerStep: 20, polish: 20, seed: 3 };
 
 async function embedWhole(f: Float32Array[], n: number): Promise<IncrementalEmbedder> {
   const e = new IncrementalEmbedder(options);
@@ -149,8 +150,11 @@ test("bad input and options get typed errors", () => {
   e.push(whole(f, 0, 6));
   const wide = stepTable({ ...readStepTable(whole(f, 1, 3), { features: true }), features: new Float32Array(3 * 4), featureDim: 4 });
   assert.throws(() => e.push(wide), (err: unknown) => err instanceof DimensionError && err.column === "features");
-  assert.throws(() => new IncrementalEmbedder({ iterations: 0 }), (err: unknown) => err instanceof OptionError);
+  assert.throws(() => new IncrementalEmbedder({ iterationsPerStep: 0 }), (err: unknown) => err instanceof OptionError);
   assert.throws(() => new IncrementalEmbedder({ late: "ignore" as never }), (err: unknown) => err instanceof OptionError);
+  // `iterations` is embedSteps' total; the incremental embedder's is per step.
+  assert.throws(() => new IncrementalEmbedder({ iterations: 20 } as never), (err: unknown) => err instanceof OptionError && /iterationsPerStep/.test(err.message));
+  assert.throws(() => new IncrementalEmbedder({ optimizer: { learningRate: 100 } as never }), (err: unknown) => err instanceof OptionError && /gradientDescent/.test(err.message));
 });
 
 test("coalescing does not change the result: steps taken one by one or all at once agree", async () => {
@@ -201,6 +205,36 @@ test("checkpoint: options are kept, a different layout is refused, a foreign fil
   assert.throws(() => IncrementalEmbedder.restore(tableToIPC(whole(f, 0, 6), "file")), /not a checkpoint/);
 });
 
+test("checkpoint: the built-in optimiser is restored with its options; an older checkpoint's `iterations` is read as iterationsPerStep", async () => {
+  const n = 12, f = features(4, n);
+  const tuned: IncrementalOptions = { ...options, optimizer: gradientDescent({ learningRate: 20, finalMomentum: 0.6 }) };
+  const run = async (e: IncrementalEmbedder, from: number, to: number) => {
+    for (let t = from; t < to; t++) {
+      e.push(whole(f, t, n));
+      await e.update();
+    }
+  };
+  const reference = new IncrementalEmbedder(tuned);
+  await run(reference, 0, 4);
+  await reference.finish();
+  assert.not.equal(positions(reference), positions(await embedWhole(f, n)));
+  const e = new IncrementalEmbedder(tuned);
+  await run(e, 0, 2);
+  const bytes = await e.checkpoint();
+  const restored = IncrementalEmbedder.restore(bytes);
+  await run(restored, 2, 4);
+  await restored.finish();
+  assert.equal(positions(restored), positions(reference));
+
+  const old = tableFromIPC(bytes), key = "diffusion-life.checkpoint";
+  const meta = JSON.parse(old.schema.metadata.get(key)!);
+  meta.options = { ...meta.options, iterations: 7, iterationsPerStep: undefined };
+  old.schema.metadata.set(key, JSON.stringify(meta));
+  const fromOld = IncrementalEmbedder.restore(tableToIPC(old, "file"));
+  fromOld.push(whole(f, 2, n));
+  assert.is(readFrameTable((await fromOld.update())!).update!.iterations, 7);
+});
+
 test("updates and checkpoints queue: a checkpoint taken during an update holds the whole update", async () => {
   const f = features(3, 9);
   const e = new IncrementalEmbedder(options);
@@ -216,7 +250,7 @@ test("updates and checkpoints queue: a checkpoint taken during an update holds t
 
 test("dispose stops a running update (CancelledError) and frees the buffers", async () => {
   const f = features(2, 30);
-  const long = new IncrementalEmbedder({ ...options, iterations: 1_000_000 });
+  const long = new IncrementalEmbedder({ ...options, iterationsPerStep: 1_000_000 });
   long.push(whole(f, 0, 30));
   long.push(whole(f, 1, 30));
   const running = long.update();

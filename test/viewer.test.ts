@@ -5,10 +5,13 @@ import { decode } from "fast-png";
 import { from } from "rxjs";
 import { stepTable } from "../src/data/step_table.ts";
 import { pcaEncoder } from "../src/encoders/pca_encoder.ts";
+import { OptionError } from "../src/errors.ts";
+import { radial } from "../src/layouts/radial.ts";
 import { startViewer } from "../src/viewer/start.ts";
 import { random } from "../src/util/random.ts";
 import { runLive } from "../src/viewer/run_live.ts";
 import { type ViewerEvent, ViewerSession } from "../src/viewer/viewer_session.ts";
+import { horizontalLanes } from "../examples/horizontal_lanes.ts";
 
 /** Two prompts × 4 instances, 4×4 grey images that drift apart step by step. */
 function steps(count = 4) {
@@ -77,9 +80,10 @@ test("viewer: a live source fills the session, which the page's event stream rep
     await runLive(from(steps()), session, { encoders: [pcaEncoder({ components: 4 })], iterations: 20 });
     const events = await readEvents(server.url, (e) => e.some((x) => x.event === "status"));
     const kinds = events.map((e) => e.event + ((e.data as { view?: string }).view ? `:${(e.data as { view: string }).view}` : ""));
-    assert.equal(kinds.sort(), ["frame:radial", "frame:rectilinear", "prompts", "status", "steps", "tree"]);
+    assert.equal(kinds.sort(), ["frame:radial", "frame:rectilinear", "prompts", "status", "steps", "tree", "views"]);
     assert.is(events[events.length - 1].event, "status", "the status comes last");
     const byKind = Object.fromEntries(events.map((e) => [e.event === "frame" ? `frame:${(e.data as { view: string }).view}` : e.event, e.data])) as Record<string, any>;
+    assert.equal(byKind.views.views, ["radial", "rectilinear", "tree"]);
     assert.equal(byKind.prompts.prompts, ["cats", "dogs"]);
     assert.equal(byKind.steps.steps, [0, 1, 2, 3]);
     assert.is(byKind.steps.rows, 32);
@@ -90,6 +94,25 @@ test("viewer: a live source fills the session, which the page's event stream rep
   } finally {
     await server.close();
   }
+});
+
+test("viewer: any layout is a view of its name; the tree can be left out", async () => {
+  const session = new ViewerSession();
+  const events: ViewerEvent[] = [];
+  session.subscribe((e) => events.push(e));
+  await runLive(from(steps()), session, { encoders: [pcaEncoder({ components: 4 })], layouts: [horizontalLanes(), radial()], tree: false, iterations: 20 });
+  assert.equal(events[0], { event: "views", data: { views: ["horizontal-lanes", "radial"] } });
+  const frames = events.filter((e) => e.event === "frame").map((e) => e.data as { view: string; layout: string; rows: { y: number[] }; guides: { shape: string; y1: number; y2: number }[] });
+  assert.equal([...new Set(frames.map((f) => f.view))].sort(), ["horizontal-lanes", "radial"]);
+  const last = frames.filter((f) => f.view === "horizontal-lanes").pop()!;
+  assert.is(last.layout, "horizontal-lanes");
+  assert.is(last.guides.length, 4);
+  assert.ok(last.guides.every((g) => g.shape === "line" && g.y1 === g.y2), "rows");
+  assert.not.ok(events.some((e) => e.event === "tree"));
+  await runLive(from(steps()), new ViewerSession(), { encoders: [], layouts: [radial(), radial()] }).then(
+    () => assert.unreachable(),
+    (e) => assert.instance(e, OptionError),
+  );
 });
 
 test("viewer: serves its page, images as PNG, and nothing else", async () => {

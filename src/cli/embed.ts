@@ -1,7 +1,8 @@
 /**
  * `diffusion-life embed`: a step table (Arrow IPC file or stream, or stdin)
  * to frame tables and pictures, one set per layout: `<out>/<layout>.arrow`
- * and `<layout>.svg` (and `.png` with --png) for radial and rectilinear;
+ * and `<layout>.svg` (and `.png` with --png) for each layout (radial,
+ * rectilinear, any registered or loaded from a module: see ./layouts.ts);
  * for the lineage tree `tree-nodes.arrow`, `tree-links.arrow`, `tree.svg`
  * and `tree-branches.json` (the branch points, also summarised on stdout).
  */
@@ -9,33 +10,25 @@ import { embedSteps } from "../embed/run/batch.ts";
 import { writeOutput, writeTable } from "../runtime/write_files.ts";
 import { pngAssets } from "../runtime/png_assets.ts";
 import { type BranchPoint, lineageTree } from "../lineage/lineage.ts";
-import { radial } from "../layouts/radial.ts";
-import { rectilinear } from "../layouts/rectilinear.ts";
 import { renderLineageSvg } from "../lineage/lineage_svg.ts";
 import { svgToPng } from "../render/png.ts";
 import { renderSvg } from "../render/svg.ts";
 import { loadRecording } from "../sources/recording.ts";
-import { type Command, type Flags, type ParsedArgs, UsageError } from "./args.ts";
+import { type Command, type Flags, UsageError } from "./args.ts";
 import { applyEncoders, chooseEncoders, ENCODER_FLAGS } from "./encoding.ts";
+import { chooseLayouts, knownLayoutNames } from "./layouts.ts";
 import { progressBar } from "./progress.ts";
 
-export const LAYOUTS = ["radial", "rectilinear", "tree"] as const;
-export type LayoutName = (typeof LAYOUTS)[number];
-
 export const LAYOUT_FLAGS: Flags = {
-  layout: { type: "string", short: "l", value: "<names>", help: "radial, rectilinear or tree; several comma-separated (default radial)" },
+  layout: {
+    type: "string",
+    short: "l",
+    value: "<names>",
+    help: `${knownLayoutNames()}, or a module whose default export is a Layout (./my_layout.ts); several comma-separated (default radial)`,
+  },
   threshold: { type: "string", value: "<h>", help: "tree: cut height in units of the last step's median distance (default 1.5)" },
   "tree-shape": { type: "string", value: "<shape>", help: "tree: radial (default) or rectilinear" },
 };
-
-/** The layouts the flags name, in order, without repeats. */
-export function chosenLayouts(args: ParsedArgs): LayoutName[] {
-  const names = (args.string("layout") ?? "radial").split(",").map((s) => s.trim());
-  for (const name of names) {
-    if (!(LAYOUTS as readonly string[]).includes(name)) throw new UsageError(`--layout must be radial, rectilinear or tree, not "${name}"`);
-  }
-  return [...new Set(names as LayoutName[])];
-}
 
 /** One line per branch point: "step 4: digit 0 (20) → 11 digit 0 | 9 digit 0, any digit". */
 export function describeBranch(b: BranchPoint): string {
@@ -58,7 +51,7 @@ export const embed: Command = {
   },
   async run(args, io) {
     if (args.positionals.length !== 1) throw new UsageError("embed takes one step table: a file, or - for stdin");
-    const layouts = chosenLayouts(args);
+    const layouts = await chooseLayouts(args.string("layout") ?? "radial");
     const out = args.string("out") ?? "out";
     const iterations = args.integer("iterations", 1000, 1);
     const seed = args.integer("seed", 0);
@@ -84,8 +77,8 @@ export const embed: Command = {
         written.push(`${out}/${name}.png`);
       }
     };
-    for (const name of layouts) {
-      if (name === "tree") {
+    for (const layout of layouts) {
+      if (layout === "tree") {
         const tree = lineageTree(encoded, { threshold, shape, seed });
         await writeTable(`${out}/tree-nodes.arrow`, tree.nodes);
         await writeTable(`${out}/tree-links.arrow`, tree.links);
@@ -96,9 +89,10 @@ export const embed: Command = {
         for (const b of tree.branchPoints) await io.stdout(`  ${describeBranch(b)}\n`);
         continue;
       }
+      const { name } = layout;
       const bar = progressBar(`embedding (${name})`, io, args);
       const result = await embedSteps(encoded, {
-        layout: name === "radial" ? radial() : rectilinear(),
+        layout,
         iterations,
         seed,
         signal,

@@ -5,6 +5,7 @@
  * 130 interrupted. Set DIFFUSION_LIFE_DEBUG=1 for the stack trace.
  */
 import { CancelledError } from "../errors.ts";
+import { VERSION } from "../version.ts";
 import { type CliIO, type Command, help, parse, UsageError } from "./args.ts";
 import { embed } from "./embed.ts";
 import { generate } from "./generate.ts";
@@ -20,7 +21,7 @@ const USAGE = [
   "Commands:",
   ...COMMANDS.map((c) => `  ${c.name.padEnd(9)} ${c.summary}`),
   "",
-  "Run diffusion-life <command> --help for its options. Example:",
+  "Run diffusion-life <command> --help for its options (--version prints the version). Example:",
   "  diffusion-life generate -o steps.arrow && diffusion-life embed steps.arrow --layout radial,tree --png",
   "",
 ].join("\n");
@@ -31,6 +32,10 @@ export async function main(argv: readonly string[], io: CliIO, debug = false): P
     const command = COMMANDS.find((c) => c.name === rest[0]);
     await io.stdout(command ? help(command) : USAGE);
     return name === undefined ? 2 : 0;
+  }
+  if (name === "--version" || name === "-V") {
+    await io.stdout(`${VERSION}\n`);
+    return 0;
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {

@@ -18,6 +18,7 @@ import { ViewerSession } from "../viewer/viewer_session.ts";
 import { type Command, UsageError } from "./args.ts";
 import { chooseEncoders, ENCODER_FLAGS } from "./encoding.ts";
 import { GENERATOR_FLAGS, generatorOptions } from "./generate.ts";
+import { chooseLayouts, knownLayoutNames } from "./layouts.ts";
 import { progressBar } from "./progress.ts";
 
 export const watch: Command = {
@@ -29,6 +30,12 @@ export const watch: Command = {
     port: { type: "string", short: "p", value: "<port>", help: "port (default 8080; 0 picks a free one)" },
     ...GENERATOR_FLAGS,
     ...ENCODER_FLAGS,
+    layout: {
+      type: "string",
+      short: "l",
+      value: "<names>",
+      help: `views: ${knownLayoutNames()}, or a module whose default export is a Layout; several comma-separated (default radial,rectilinear,tree)`,
+    },
     iterations: { type: "string", value: "<n>", help: "embedding iterations per new step (default 50)" },
     threshold: { type: "string", value: "<h>", help: "lineage tree cut height (default 1.5)" },
     interval: { type: "string", value: "<ms>", help: "pause between the steps of a replayed file (default 200)" },
@@ -43,6 +50,8 @@ export const watch: Command = {
     const threshold = args.number("threshold", 1.5, 0);
     const interval = args.number("interval", 200, 0);
     const seed = args.integer("seed", 0);
+    const chosen = await chooseLayouts(args.string("layout") ?? "radial,rectilinear,tree");
+    const layouts = chosen.filter((c) => c !== "tree");
     const { signal } = io;
 
     let source: Observable<StepTable>;
@@ -74,6 +83,8 @@ export const watch: Command = {
     try {
       await runLive(source.pipe(tap(() => ++received && total > 0 && bar.update(received, total))), session, {
         encoders,
+        layouts,
+        tree: chosen.includes("tree"),
         iterations,
         threshold,
         seed,

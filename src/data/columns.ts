@@ -80,12 +80,12 @@ export function readInt32(table: Table, name: string): Int32Array {
   return out;
 }
 
-/** A float column as Float32Array, checked finite. */
-export function readFloat32(table: Table, name: string): Float32Array {
+/** A float column as Float32Array, checked finite (unless `finite` is false: a table already validated). */
+export function readFloat32(table: Table, name: string, finite = true): Float32Array {
   const col = column(table, name);
   if (col.type.typeId !== Type.Float && col.type.typeId !== Type.Int) wrongType(name, "Float32", col.type);
   const out = Float32Array.from(col.toArray() as ArrayLike<number>, Number);
-  checkFinite(out, name, 1);
+  if (finite) checkFinite(out, name, 1);
   return out;
 }
 
@@ -120,9 +120,10 @@ function encodeStrings(col: Vector, name: string): { codes: Int32Array; labels: 
 
 /**
  * A FixedSizeList<Float32> (or List<Float32> of one length) column as one
- * flat row-major Float32Array, checked finite.
+ * flat row-major Float32Array, checked finite (unless `finite` is false: a
+ * table already validated).
  */
-export function readVectors(table: Table, name: string): { values: Float32Array; dim: number } {
+export function readVectors(table: Table, name: string, finite = true): { values: Float32Array; dim: number } {
   const col = column(table, name);
   const t = col.type;
   if (t.typeId === Type.FixedSizeList) {
@@ -138,7 +139,7 @@ export function readVectors(table: Table, name: string): { values: Float32Array;
       values.set((childData.values as Float32Array | Float64Array).subarray(from, from + length), offset);
       offset += length;
     }
-    checkFinite(values, name, dim);
+    if (finite) checkFinite(values, name, dim);
     return { values, dim };
   }
   if (t.typeId === Type.List || t.typeId === Type.LargeList) {
@@ -157,7 +158,7 @@ export function readVectors(table: Table, name: string): { values: Float32Array;
     dim = Math.max(dim, 0);
     const values = new Float32Array(rows.length * dim);
     rows.forEach((r, k) => values.set(Float32Array.from(r, Number), k * dim));
-    checkFinite(values, name, dim);
+    if (finite) checkFinite(values, name, dim);
     return { values, dim };
   }
   return wrongType(name, "FixedSizeList<Float32>", t);
@@ -167,7 +168,8 @@ export function hasColumn(table: Table, name: string): boolean {
   return table.schema.fields.some((f) => f.name === name);
 }
 
-function checkFinite(values: Float32Array, name: string, dim: number): void {
+/** Throws NonFiniteError naming the column and the row of the first NaN or ±Infinity among rows of `dim` values. */
+export function checkFinite(values: Float32Array, name: string, dim: number): void {
   for (let i = 0; i < values.length; i++) {
     if (!Number.isFinite(values[i])) throw new NonFiniteError(name, Math.floor(i / Math.max(dim, 1)));
   }

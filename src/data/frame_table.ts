@@ -25,7 +25,9 @@
  * the final frame's (`final: true`, after the polish pass) covers every step.
  */
 import { Table } from "apache-arrow";
-import { dictionaryColumn, float32Column, int32Column, readDictionary, readFloat32, readInt32 } from "./columns.ts";
+import { DimensionError } from "../errors.ts";
+import { checkFinite, dictionaryColumn, float32Column, int32Column, readDictionary, readFloat32, readInt32 } from "./columns.ts";
+import { isValidated, markValidated, type Validated } from "./validated.ts";
 
 export const LAYOUT_KEY = "diffusion-life.layout";
 export const QUALITY_KEY = "diffusion-life.quality";
@@ -57,7 +59,13 @@ export interface FrameUpdate {
   polish: number;
 }
 
-export type FrameTable = Table;
+/**
+ * A frame table the library validated: built by `frameTable` (an embedder's
+ * frames), or checked by `asFrameTable`. Renderers and the viewer read it
+ * without checking it again. A plain `Table` (a frame read back from a
+ * file) becomes one through `asFrameTable`.
+ */
+export type FrameTable = Table & Validated<"frame">;
 
 export interface FrameColumns {
   instance: Int32Array;
@@ -75,7 +83,17 @@ export interface FrameColumns {
   update?: FrameUpdate;
 }
 
+/**
+ * Builds a frame table, validated: every column as long as `instance`
+ * (DimensionError), coordinates finite (NonFiniteError, with the row).
+ */
 export function frameTable(columns: FrameColumns): FrameTable {
+  const n = columns.instance.length;
+  const coordinates: [string, Float32Array][] = [["x", columns.x], ["y", columns.y], ...Object.entries(columns.native)];
+  for (const [name, values] of [["prompt", columns.prompt], ["step", columns.step], ...coordinates] as const) {
+    if (values.length !== n) throw new DimensionError(`column "${name}" has ${values.length} rows, "instance" has ${n}`, { column: name });
+  }
+  for (const [name, values] of coordinates) checkFinite(values, name, 1);
   const vectors: Record<string, unknown> = {
     instance: int32Column(columns.instance),
     prompt: dictionaryColumn(columns.prompt, columns.prompts),
@@ -88,21 +106,36 @@ export function frameTable(columns: FrameColumns): FrameTable {
   table.schema.metadata.set(LAYOUT_KEY, columns.layout);
   if (columns.quality !== undefined) table.schema.metadata.set(QUALITY_KEY, JSON.stringify(columns.quality));
   if (columns.update !== undefined) setUpdate(table, columns.update);
-  return table;
+  return markValidated(table, "frame");
+}
+
+/**
+ * Checks a table from elsewhere (a frame read back from a file) once and
+ * returns it as a FrameTable, the same object; a FrameTable is returned as
+ * it is. Throws the typed errors of `readFrameTable`.
+ */
+export function asFrameTable(table: Table): FrameTable {
+  if (!isValidated(table, "frame")) readFrameTable(table);
+  return markValidated(table, "frame");
 }
 
 /** Stores what an update did in a frame's metadata; returns the same table. */
-export function setUpdate(table: FrameTable, update: FrameUpdate): FrameTable {
+export function setUpdate<T extends Table>(table: T, update: FrameUpdate): T {
   table.schema.metadata.set(UPDATE_KEY, JSON.stringify(update));
   return table;
 }
 
-/** Reads a frame table, validating the contract columns. */
-export function readFrameTable(table: FrameTable): FrameColumns {
+/**
+ * Reads a frame table's columns. A table the library has not validated
+ * (not a FrameTable it built or checked) is validated first: the contract
+ * columns present with their types, coordinates finite (typed errors).
+ */
+export function readFrameTable(table: Table): FrameColumns {
+  const check = !isValidated(table, "frame");
   const { codes, labels } = readDictionary(table, "prompt");
   const core = new Set(["instance", "prompt", "step", "x", "y"]);
   const native: Record<string, Float32Array> = {};
-  for (const f of table.schema.fields) if (!core.has(f.name)) native[f.name] = readFloat32(table, f.name);
+  for (const f of table.schema.fields) if (!core.has(f.name)) native[f.name] = readFloat32(table, f.name, check);
   const quality = table.schema.metadata.get(QUALITY_KEY);
   const update = table.schema.metadata.get(UPDATE_KEY);
   return {
@@ -110,8 +143,8 @@ export function readFrameTable(table: FrameTable): FrameColumns {
     prompt: codes,
     prompts: labels,
     step: readInt32(table, "step"),
-    x: readFloat32(table, "x"),
-    y: readFloat32(table, "y"),
+    x: readFloat32(table, "x", check),
+    y: readFloat32(table, "y", check),
     native,
     layout: table.schema.metadata.get(LAYOUT_KEY) ?? "unknown",
     quality: quality ? JSON.parse(quality) : undefined,

@@ -1,15 +1,19 @@
 /**
- * Lane guides: the rings (radial layout) or columns (rectilinear layout) a
- * frame's steps live on, carried by a frame table as JSON in its schema
- * metadata under `diffusion-life.guides`. Layouts write them; renderers draw
- * them. They are optional: a frame without them is drawn without guides.
+ * Lane guides: the rings (radial layout), columns (rectilinear layout) or
+ * any other circles and lines a frame's steps live on, carried by a frame
+ * table as JSON in its schema metadata under `diffusion-life.guides`.
+ * Layouts write them (`Layout.guides`); renderers draw them. They are
+ * optional: a frame without them is drawn without guides.
  *
  * ```json
  * [{ "step": 0, "shape": "circle", "cx": 0, "cy": 0, "r": 20 },
  *  { "step": 1, "shape": "line", "x1": 35, "y1": -50, "x2": 35, "y2": 50 }]
  * ```
  *
- * Coordinates are in the frame's `x`, `y` space.
+ * Coordinates are in the frame's `x`, `y` space (the display frame, y up).
+ * Renderers label each guide with its step: above the top of a circle,
+ * above the upper end of a line closer to vertical (a column), left of the
+ * left end of a line closer to horizontal (a row).
  */
 import type { Table } from "apache-arrow";
 import { SchemaError } from "../errors.ts";
@@ -25,7 +29,7 @@ export interface CircleGuide {
   r: number;
 }
 
-/** A column of one step lane (rectilinear layout). */
+/** A straight lane of one step: a column (rectilinear layout), a row, or any segment. */
 export interface LineGuide {
   step: number;
   shape: "line";

@@ -2,7 +2,7 @@
  * A step table cut by step: into per-step inputs of the embedding (features
  * only, rows sorted by instance), or into one step table per step.
  */
-import { readStepTable, type StepColumns, type StepTable, stepTable } from "./step_table.ts";
+import { buildStepTable, readStepTable, type StepColumns, type StepTable } from "./step_table.ts";
 
 /** One step's input to the embedding: the rows of one denoising step, sorted by instance. */
 export interface StepInput {
@@ -15,7 +15,11 @@ export interface StepInput {
 
 /** Splits a validated step table into per-step inputs, rows sorted by instance. */
 export function splitSteps(table: StepTable): StepInput[] {
-  const cols = readStepTable(table, { features: true });
+  return splitColumns(readStepTable(table, { features: true }));
+}
+
+/** `splitSteps` on columns already read (with features), for stages that read the table once. */
+export function splitColumns(cols: StepColumns): StepInput[] {
   const dim = cols.featureDim!, features = cols.features!;
   const rows = new Map<number, number[]>();
   cols.step.forEach((s, r) => (rows.get(s) ?? rows.set(s, []).get(s)!).push(r));
@@ -65,6 +69,6 @@ export function tablesPerStep(table: StepTable): StepTable[] {
       features: pick(cols.features, picked),
       featureDim: cols.featureDim,
     };
-    return stepTable(part);
+    return buildStepTable(part);
   });
 }

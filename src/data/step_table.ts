@@ -20,6 +20,7 @@
 import { Table } from "apache-arrow";
 import { DimensionError, DuplicateRowError, SchemaError } from "../errors.ts";
 import {
+  checkFinite,
   dictionaryColumn,
   float32Column,
   hasColumn,
@@ -30,10 +31,18 @@ import {
   readVectors,
   vectorColumn,
 } from "./columns.ts";
+import { isValidated, markValidated, type Validated } from "./validated.ts";
 
 export const IMAGE_SHAPE_KEY = "diffusion-life.image-shape";
 
-export type StepTable = Table;
+/**
+ * A step table the library validated: built by `stepTable`, yielded by a
+ * source, returned by `encodeTable`, or checked by `asStepTable`. Stages
+ * that take one (encoders, embedders, the lineage tree, the viewer) read it
+ * without checking it again. A plain `Table` becomes one through
+ * `asStepTable`.
+ */
+export type StepTable = Table & Validated<"step">;
 export type ImageShape = readonly [channels: number, height: number, width: number];
 
 /** The columns of a step table as plain typed arrays. */
@@ -54,11 +63,42 @@ export interface StepColumns {
   featureDim?: number;
 }
 
-/** Builds a step table; the inverse of `readStepTable`. */
+/**
+ * Builds a step table, validated: the inverse of `readStepTable`. Throws the
+ * typed error `readStepTable` would: column lengths that differ
+ * (DimensionError), NaN or ±Infinity (NonFiniteError, with the row), a
+ * duplicate (instance, step) (DuplicateRowError).
+ */
 export function stepTable(columns: StepColumns): StepTable {
+  const table = buildStepTable(columns);
+  const n = Math.max(columns.instance.length, 1);
+  for (const name of ["timestep", "image", "noisy", "features"] as const) {
+    const values = columns[name];
+    if (values) checkFinite(values, name, values.length / n);
+  }
+  checkUniqueRows(columns.instance, columns.step);
+  return table;
+}
+
+/**
+ * Builds a step table from columns that are already validated (read from a
+ * validated table, or checked by the caller): only their lengths are checked.
+ * For the library's own stages; users call `stepTable`.
+ */
+export function buildStepTable(columns: StepColumns): StepTable {
   const n = columns.instance.length;
   for (const [name, len] of [["prompt", columns.prompt.length], ["step", columns.step.length]] as const) {
     if (len !== n) throw new DimensionError(`column "${name}" has ${len} rows, "instance" has ${n}`, { column: name });
+  }
+  for (const [name, values, dim] of [
+    ["timestep", columns.timestep, 1],
+    ["image", columns.image, columns.imageShape ? columns.imageShape[0] * columns.imageShape[1] * columns.imageShape[2] : 0],
+    ["noisy", columns.noisy, columns.imageShape ? columns.imageShape[0] * columns.imageShape[1] * columns.imageShape[2] : 0],
+    ["features", columns.features, columns.featureDim ?? (columns.features?.length ?? 0) / Math.max(n, 1)],
+  ] as const) {
+    if (values && dim > 0 && values.length !== n * dim) {
+      throw new DimensionError(`column "${name}" has ${values.length} values, not ${n} rows of ${dim}`, { column: name });
+    }
   }
   const vectors: Record<string, unknown> = {
     instance: int32Column(columns.instance),
@@ -79,20 +119,34 @@ export function stepTable(columns: StepColumns): StepTable {
   if (columns.features) vectors.features = vectorColumn(columns.features, columns.featureDim ?? columns.features.length / Math.max(n, 1));
   const table = new Table(vectors as never);
   if (columns.imageShape) table.schema.metadata.set(IMAGE_SHAPE_KEY, JSON.stringify(columns.imageShape));
-  return table;
+  return markValidated(table, "step");
 }
 
 /**
- * Reads and validates a step table. Throws a typed error naming the column
- * and the problem: missing column, wrong type, NaN/Infinity, a vector length
- * that changes, or a duplicate (instance, step).
+ * Checks a table from elsewhere (an IPC file, a table built by hand) once
+ * and returns it as a StepTable, the same object; a StepTable is returned
+ * as it is. Throws the typed errors of `readStepTable`.
  */
-export function readStepTable(table: StepTable, need: { features?: boolean; image?: boolean } = {}): StepColumns {
+export function asStepTable(table: Table): StepTable {
+  if (!isValidated(table, "step")) readStepTable(table);
+  return markValidated(table, "step");
+}
+
+/**
+ * Reads a step table's columns. A table the library has not validated (not
+ * a StepTable it built or checked) is validated first, throwing a typed
+ * error naming the column and the problem: missing column, wrong type,
+ * NaN/Infinity, a vector length that changes, or a duplicate (instance,
+ * step). `need` asks for columns a stage cannot do without (SchemaError
+ * when missing); with `features`, the image is not read.
+ */
+export function readStepTable(table: Table, need: { features?: boolean; image?: boolean } = {}): StepColumns {
+  const check = !isValidated(table, "step");
   const instance = readInt32(table, "instance");
   const step = readInt32(table, "step");
   const { codes: prompt, labels: prompts } = readDictionary(table, "prompt");
   const out: StepColumns = { instance, prompt, prompts, step };
-  if (hasColumn(table, "timestep")) out.timestep = readFloat32(table, "timestep");
+  if (hasColumn(table, "timestep")) out.timestep = readFloat32(table, "timestep", check);
   if (!hasColumn(table, "image") && !hasColumn(table, "features")) {
     throw new SchemaError("missing-column", `a step table needs an "image" or a "features" column`, { column: "features" });
   }
@@ -100,24 +154,24 @@ export function readStepTable(table: StepTable, need: { features?: boolean; imag
     throw new SchemaError("missing-column", `missing column "features" (encode the images first)`, { column: "features" });
   }
   if (hasColumn(table, "image") && (need.image || !need.features)) {
-    const { values, dim } = readVectors(table, "image");
+    const { values, dim } = readVectors(table, "image", check);
     out.image = values;
     out.imageShape = imageShape(table, dim);
   } else if (need.image) {
     throw new SchemaError("missing-column", `missing column "image"`, { column: "image" });
   }
   if (out.imageShape && hasColumn(table, "noisy")) {
-    const { values, dim } = readVectors(table, "noisy");
+    const { values, dim } = readVectors(table, "noisy", check);
     const [c, h, w] = out.imageShape;
     if (dim !== c * h * w) throw new DimensionError(`"noisy" has ${dim} values per row, "image" has ${c * h * w}`, { column: "noisy" });
     out.noisy = values;
   }
   if (hasColumn(table, "features")) {
-    const { values, dim } = readVectors(table, "features");
+    const { values, dim } = readVectors(table, "features", check);
     out.features = values;
     out.featureDim = dim;
   }
-  checkUniqueRows(instance, step);
+  if (check) checkUniqueRows(instance, step);
   return out;
 }
 
@@ -136,7 +190,8 @@ function imageShape(table: Table, dim: number): ImageShape {
   return [shape[0], shape[1], shape[2]];
 }
 
-function checkUniqueRows(instance: Int32Array, step: Int32Array): void {
+/** Throws DuplicateRowError at the first (instance, step) seen before. */
+export function checkUniqueRows(instance: Int32Array, step: Int32Array): void {
   const seen = new Set<number>();
   for (let i = 0; i < instance.length; i++) {
     // Cantor-free packing: instances and steps fit comfortably in 2^26 each.

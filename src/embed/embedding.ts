@@ -20,7 +20,8 @@ import type { Loss, LossContext } from "./losses/loss.ts";
 import { semantic } from "./losses/semantic.ts";
 import type { Kernel } from "./kernel/kernel.ts";
 import { studentT } from "./kernel/student_t.ts";
-import { gradientDescent, type Optimizer, type OptimizerOptions } from "./optimizer/gradient_descent.ts";
+import { gradientDescent } from "./optimizer/gradient_descent.ts";
+import type { Optimizer } from "./optimizer/optimizer.ts";
 import { linkSteps, type StepState, stepState } from "./state/state.ts";
 
 export interface EmbeddingOptions {
@@ -35,13 +36,23 @@ export interface EmbeddingOptions {
    * to the CPU. With your own `losses`, give semantic() a webgpuKernel().
    */
   backend?: Backend;
-  optimizer?: OptimizerOptions;
+  /**
+   * What moves the points from the losses' gradient: default
+   * `gradientDescent()`; its options go through `gradientDescent(options)`.
+   */
+  optimizer?: Optimizer;
   /** Early exaggeration of the attraction: factor and number of iterations. */
   exaggeration?: { factor: number; iterations: number };
   /** PCA components a step's features are reduced to before its affinities (0: never). */
   pcaComponents?: number;
   init?: InitMode;
   seed?: number;
+  /**
+   * The declarative spec these options were made from (JSON; see
+   * src/embed/spec), when they were: frames record it (`diffusion-life.spec`)
+   * and checkpoints keep it, so a picture can be made again from its file.
+   */
+  spec?: unknown;
 }
 
 export interface OptimizeOptions {
@@ -64,6 +75,8 @@ export class EvolutionaryEmbedding {
   readonly kernel: Kernel;
   readonly steps: StepState[] = [];
   readonly prompts: string[] = [];
+  /** The spec the options were made from (`EmbeddingOptions.spec`), if any. */
+  readonly spec?: unknown;
   private readonly affinity: Affinity;
   private readonly losses: Loss[];
   private readonly optimizer: Optimizer;
@@ -81,11 +94,15 @@ export class EvolutionaryEmbedding {
     if (options.losses && options.backend) throw new OptionError("backend", "applies to the default losses; with your own, give semantic() a webgpuKernel()");
     this.losses = options.losses ?? [semantic({ kernel: backendKernel(options.backend ?? "cpu") }), displacement(), alignment()];
     this.kernel = this.losses.find((l) => l.kernel)?.kernel ?? studentT();
-    this.optimizer = gradientDescent(options.optimizer);
+    if (options.optimizer && typeof options.optimizer.update !== "function") {
+      throw new OptionError("optimizer", "must be an Optimizer; the built-in's options go through gradientDescent({ … })");
+    }
+    this.optimizer = options.optimizer ?? gradientDescent();
     this.exaggeration = options.exaggeration ?? { factor: 4, iterations: 100 };
     this.pcaComponents = options.pcaComponents ?? 50;
     this.init = options.init ?? "pca";
     this.seed = options.seed ?? 0;
+    this.spec = options.spec;
     this.rng = random(this.seed);
     if (this.pcaComponents < 0) throw new OptionError("pcaComponents", "must be ≥ 0");
   }
@@ -102,13 +119,14 @@ export class EvolutionaryEmbedding {
     }
     const n = input.instance.length;
     if (!last) this.layout = this.layout.fit(n);
-    const reduced = this.reduce(input);
+    const features = this.prepared(input);
+    const reduced = this.reduce({ ...input, features });
     const state = stepState({
       step: input.step,
       n,
       instance: input.instance,
       prompt: input.prompt,
-      features: input.features,
+      features,
       dim: input.dim,
       P: this.affinity.compute(reduced.values, n, reduced.dim, last && neighborHint(last, input.instance)),
       y: new Float64Array(2 * n),
@@ -202,6 +220,11 @@ export class EvolutionaryEmbedding {
   lossValues(): Record<string, number> {
     const ctx: LossContext = { steps: this.steps, active: new Uint8Array(this.steps.length).fill(1), layout: this.layout, progress: 1, exaggeration: 1 };
     return Object.fromEntries(this.losses.map((l) => [l.name, l.value(ctx)]));
+  }
+
+  /** A step's features as the affinity measures them (`Affinity.prepare`: unit rows for the cosine metric), which the step keeps. */
+  prepared(input: StepInput): Float32Array {
+    return this.affinity.prepare?.(input.features, input.instance.length, input.dim) ?? input.features;
   }
 
   private reduce(input: StepInput): { values: ArrayLike<number>; dim: number } {

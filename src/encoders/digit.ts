@@ -14,7 +14,7 @@ import type { MnistDigits } from "../sources/mnist.ts";
 import { readModelBytes } from "../runtime/model_file.ts";
 import { onnxImageEncoder, type OnnxImageEncoder, type OnnxImageEncoderOptions } from "./onnx_image.ts";
 
-export const DIGIT_ENCODER_URL = new URL("../../models/digit-encoder.onnx", import.meta.url);
+export const DIGIT_ENCODER_URL: URL = new URL("../../models/digit-encoder.onnx", import.meta.url);
 
 /** The fraction of each class held out from training: the last 15% of its digits. */
 export const DIGIT_HELD_OUT = 0.15;

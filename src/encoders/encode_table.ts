@@ -1,7 +1,8 @@
 /** Applies an encoder to a step table, giving it a (new) features column. */
 import { Table } from "apache-arrow";
-import { vectorColumn } from "../data/columns.ts";
+import { checkFinite, vectorColumn } from "../data/columns.ts";
 import { readStepTable, type StepTable } from "../data/step_table.ts";
+import { markValidated } from "../data/validated.ts";
 import { DimensionError } from "../errors.ts";
 import type { Encoder, EncoderInput } from "./encoder.ts";
 
@@ -11,6 +12,10 @@ export interface EncodeOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+/**
+ * The table with the encoder's features (a StepTable: the input is read
+ * without checking it again, the new features are checked finite).
+ */
 export async function encodeTable(table: StepTable, encoder: Encoder, options: EncodeOptions = {}): Promise<StepTable> {
   const cols = readStepTable(table, encoder.input === "image" ? { image: true } : {});
   const useFeatures = encoder.input === "features" && cols.features !== undefined;
@@ -23,10 +28,11 @@ export async function encodeTable(table: StepTable, encoder: Encoder, options: E
   if (features.length !== input.count * dim) {
     throw new DimensionError(`encoder "${encoder.name}" returned ${features.length} values for ${input.count} rows of ${dim}`, { column: "features" });
   }
+  checkFinite(features, "features", dim);
   const columns: Record<string, unknown> = {};
   for (const field of table.schema.fields) if (field.name !== "features") columns[field.name] = table.getChild(field.name);
   columns.features = vectorColumn(features, dim);
   const out = new Table(columns as never);
   for (const [key, value] of table.schema.metadata) out.schema.metadata.set(key, value);
-  return out;
+  return markValidated(out, "step");
 }

@@ -50,8 +50,8 @@ export function frequency(options: FrequencyOptions = {}): Encoder {
   };
 }
 
-/** The FFT plans, window and band of every frequency for one image size. */
-class PowerSpectrum {
+/** The FFT plans, window and band of every frequency for one image size (geometry's spectral centroid reuses it). */
+export class PowerSpectrum {
   readonly #h: number;
   readonly #w: number;
   readonly #ph: number;
@@ -62,6 +62,8 @@ class PowerSpectrum {
   /** Band of each padded frequency (ph×pw), −1 for DC. */
   readonly #band: Int32Array;
   readonly #count: Float64Array;
+  /** Mean radius (cycles per pixel) of the frequencies in each band. */
+  readonly centres: Float64Array;
   readonly #grid: Float64Array;
   readonly #row: number[];
   readonly #rowOut: number[];
@@ -84,6 +86,7 @@ class PowerSpectrum {
     const lowest = 1 / Math.max(ph, pw);
     this.#band = new Int32Array(ph * pw);
     this.#count = new Float64Array(bands);
+    this.centres = new Float64Array(bands);
     for (let ky = 0; ky < ph; ky++) {
       const fy = (ky <= ph / 2 ? ky : ky - ph) / ph;
       for (let kx = 0; kx < pw; kx++) {
@@ -94,10 +97,12 @@ class PowerSpectrum {
           const t = spacing === "linear" ? r / 0.5 : Math.log(r / lowest) / Math.log(0.5 / lowest);
           b = Math.min(bands - 1, Math.max(0, Math.floor(t * bands)));
           this.#count[b]++;
+          this.centres[b] += r;
         }
         this.#band[ky * pw + kx] = b;
       }
     }
+    for (let b = 0; b < bands; b++) if (this.#count[b] > 0) this.centres[b] /= this.#count[b];
     this.#grid = new Float64Array(2 * ph * pw);
     this.#row = new Array(pw).fill(0);
     this.#rowOut = this.#rows.createComplexArray();
@@ -105,8 +110,8 @@ class PowerSpectrum {
     this.#colOut = this.#cols.createComplexArray();
   }
 
-  /** Writes the log mean power of each band of one channel into `out`. */
-  bandPowers(image: Float32Array, out: Float32Array): void {
+  /** Writes the log mean power of each band of one channel into `out` (with `linear`, the mean power itself). */
+  bandPowers(image: Float32Array, out: Float32Array | Float64Array, linear = false): void {
     const h = this.#h, w = this.#w, ph = this.#ph, pw = this.#pw, grid = this.#grid;
     let mean = 0;
     for (let i = 0; i < h * w; i++) mean += image[i];
@@ -132,6 +137,9 @@ class PowerSpectrum {
         if (b >= 0) sums[b] += this.#colOut[2 * ky] ** 2 + this.#colOut[2 * ky + 1] ** 2;
       }
     }
-    for (let b = 0; b < out.length; b++) out[b] = Math.log((this.#count[b] > 0 ? sums[b] / this.#count[b] : 0) / (h * w) + EPSILON);
+    for (let b = 0; b < out.length; b++) {
+      const power = (this.#count[b] > 0 ? sums[b] / this.#count[b] : 0) / (h * w);
+      out[b] = linear ? power : Math.log(power + EPSILON);
+    }
   }
 }

@@ -1,7 +1,8 @@
 /**
- * Rectilinear layout: lane coordinate = x, free coordinate = y. During
- * optimisation every lane is the line x = 0; for display step t moves to
- * x = gap · t, so steps read left to right as columns.
+ * Rectilinear layout: lane coordinate = x, free coordinate = y / scale.
+ * During optimisation every lane is the line x = 0; for display step t moves
+ * to x = gap · t, so steps read left to right as columns, and its guide is
+ * the column from the lowest to the highest point's y.
  */
 import { autoScale, type Guide, type Layout } from "./layout.ts";
 
@@ -10,7 +11,8 @@ export interface RectilinearOptions {
   scale?: number | "auto";
   /**
    * Display distance between consecutive columns, or "auto" (default): the
-   * picture is about twice as wide as the points are tall.
+   * picture is about twice as wide as the points are tall (chosen by
+   * `arrange`; 1.75 × scale before).
    */
   gap?: number | "auto";
 }
@@ -24,9 +26,9 @@ export function rectilinear(options: RectilinearOptions = {}): Layout {
     native: ["lane", "offset"],
     scale: S,
     fit: (n) => (scale === "auto" ? rectilinear({ ...options, scale: autoScale(n) }) : rectilinear(options)),
-    arrange(lanes, extent) {
+    arrange(lanes, span) {
       if (options.gap !== undefined && options.gap !== "auto") return this;
-      return rectilinear({ ...options, scale: S, gap: Math.max((4 * extent) / Math.max(lanes - 1, 1), 1) });
+      return rectilinear({ ...options, scale: S, gap: Math.max((2 * (span.max - span.min) * S) / Math.max(lanes - 1, 1), 1) });
     },
     laneCenter: () => 0,
     lane(x, _y, g) {
@@ -49,7 +51,7 @@ export function rectilinear(options: RectilinearOptions = {}): Layout {
       out[2] = out[0];
       out[3] = y;
     },
-    guides: (steps, extent) =>
-      steps.map((t) => ({ step: t, shape: "line", x1: gap * t, y1: -extent, x2: gap * t, y2: extent }) as Guide),
+    guides: (steps, span) =>
+      steps.map((t) => ({ step: t, shape: "line", x1: gap * t, y1: span.min * S, x2: gap * t, y2: span.max * S }) as Guide),
   };
 }

@@ -37,7 +37,7 @@ import { hierarchy, type HierarchyPointNode, tree as tidyTree } from "d3-hierarc
 import { dictionaryColumn, float32Column, int32Column, vectorColumn } from "../data/columns.ts";
 import { LAYOUT_KEY } from "../data/frame_table.ts";
 import { readStepTable, type StepTable } from "../data/step_table.ts";
-import { splitSteps, type StepInput } from "../data/per_step.ts";
+import { splitColumns, type StepInput } from "../data/per_step.ts";
 import { OptionError, StepOrderError } from "../errors.ts";
 import { type Guide, setGuides } from "../data/guides.ts";
 import { clusterStep, cutStep, representative, type StepClusters } from "./clusters.ts";
@@ -261,7 +261,8 @@ export class Lineage {
 /** The lineage tree of a whole step table (it needs a `features` column). */
 export function lineageTree(table: StepTable, options: LineageOptions = {}): LineageTree {
   const lineage = new Lineage(options);
-  lineage.prompts.push(...readStepTable(table, { features: true }).prompts);
-  for (const step of splitSteps(table)) lineage.addStep(step);
+  const cols = readStepTable(table, { features: true });
+  lineage.prompts.push(...cols.prompts);
+  for (const step of splitColumns(cols)) lineage.addStep(step);
   return lineage.tree();
 }

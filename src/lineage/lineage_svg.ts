@@ -68,7 +68,7 @@ export function renderLineageSvg(tree: { nodes: Table; links: Table }, options: 
     box: dataBox(x, y, guides),
     prompts,
     legendPrompts: (options.showLegend ?? true) ? legendPrompts : [],
-    hasGuides: guides.length > 0,
+    guides,
     markRadius: (plotW) => options.nodeRadius ?? Math.min(12, Math.max(4, 0.015 * plotW)),
   });
   const { X, Y, radius: rMax } = page;

@@ -38,9 +38,10 @@ export function asBytes(model: Uint8Array | ArrayBuffer): Uint8Array {
 export function readModelInfo(model: Uint8Array | ArrayBuffer): ModelInfo {
   const bytes = asBytes(model);
   if (bytes.length === 0) throw new ModelError("the model is empty (0 bytes)");
+  const { ModelProto } = onnx(); // outside the try: a missing onnx-proto is not a bad model
   let proto: OnnxProto.ModelProto;
   try {
-    proto = onnx.ModelProto.decode(bytes);
+    proto = ModelProto.decode(bytes);
   } catch (error) {
     throw new ModelError(`not an ONNX model: the ${bytes.length} bytes do not decode as an ONNX ModelProto (${(error as Error).message})`);
   }

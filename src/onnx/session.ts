@@ -23,6 +23,7 @@
 import type * as Ort from "onnxruntime-web";
 import { DimensionError, GpuUnavailableError, ModelError, OptionError } from "../errors.ts";
 import { requestGpu } from "../runtime/gpu.ts";
+import { importOptional } from "../runtime/optional.ts";
 import { asBytes, describeValue, findValue, type ModelInfo, readModelInfo } from "./model_info.ts";
 import { elementType, size, type TensorArray, type TensorData } from "./tensor.ts";
 
@@ -51,7 +52,14 @@ const modules: Partial<Record<OnnxBackend, Promise<OrtModule>>> = {};
 
 /** The onnxruntime-web module of a backend, loaded on first use. */
 export function ortModule(backend: OnnxBackend): Promise<OrtModule> {
-  return (modules[backend] ??= backend === "webgpu" ? import("onnxruntime-web/webgpu") : import("onnxruntime-web"));
+  return (modules[backend] ??= importOptional(
+    "onnxruntime-web",
+    "ONNX inference",
+    () => backend === "webgpu" ? import("onnxruntime-web/webgpu") : import("onnxruntime-web"),
+  ).catch((error) => {
+    delete modules[backend]; // let a later call try again
+    throw error;
+  }));
 }
 
 /** Whether this runtime has a WebGPU adapter; `hardware` also rules out software and fallback adapters. */

@@ -86,7 +86,7 @@ export class OnnxGraph {
       ? [...options.outputs]
       : Array.from({ length: options.outputs ?? 1 }, (_, i) => `${nodeName}_out${i}`);
     for (const output of outputs) this.#define(output, `output of node "${nodeName}"`);
-    this.#nodes.push(onnx.NodeProto.create({
+    this.#nodes.push(onnx().NodeProto.create({
       name: nodeName,
       opType: op,
       domain: options.domain ?? "",
@@ -110,7 +110,7 @@ export class OnnxGraph {
     if (this.#outputs.length === 0) throw new ModelError(`graph "${this.name}" has no outputs`);
     const opset = options.opset ?? 17;
     const domains = new Set(this.#nodes.map((n) => n.domain ?? "").filter((d) => d !== ""));
-    const model = onnx.ModelProto.create({
+    const model = onnx().ModelProto.create({
       irVersion: IR_VERSION,
       producerName: options.producer ?? "diffusion-life",
       docString: options.doc ?? "",
@@ -124,7 +124,7 @@ export class OnnxGraph {
         node: this.#nodes,
       },
     });
-    return onnx.ModelProto.encode(model).finish();
+    return onnx().ModelProto.encode(model).finish();
   }
 
   #define(name: string, what: string): void {
@@ -158,7 +158,7 @@ function tensorProto(name: string, { data, dims }: TensorData): OnnxProto.ITenso
 }
 
 function attribute(name: string, value: AttributeValue): OnnxProto.IAttributeProto {
-  const T = onnx.AttributeProto.AttributeType;
+  const T = onnx().AttributeProto.AttributeType;
   if (typeof value === "number") return Number.isInteger(value) ? { name, type: T.INT, i: value } : { name, type: T.FLOAT, f: value };
   if (typeof value === "string") return { name, type: T.STRING, s: new TextEncoder().encode(value) };
   if (isNumberArray(value)) {

@@ -157,8 +157,8 @@ export interface PageSpec {
   prompts: readonly string[];
   /** Indices into `prompts` the legend lists (none when it is hidden). */
   legendPrompts: readonly number[];
-  /** Whether guides (and so their labels) are drawn. */
-  hasGuides: boolean;
+  /** The guides drawn (their step labels need room around the plot). */
+  guides: readonly Guide[];
   /** Radius of the largest mark for a plot `plotW` px wide. */
   markRadius: (plotW: number) => number;
 }
@@ -193,8 +193,10 @@ export function layoutPage(spec: PageSpec): Page {
   const labels = spec.prompts.map((p) => truncate(p, Math.min(LEGEND_MAX_CHARS, maxLegendChars)));
   const longest = legendPrompts.reduce((a, k) => Math.max(a, Array.from(labels[k]).length), 0);
   const colW = LEGEND_SWATCH + 6 + Math.ceil(longest * LEGEND_SIZE * CHAR_WIDTH) + 12;
-  // Guide labels sit just above their ring or column, clear of the points on it.
-  const labelRoom = (radius: number) => spec.hasGuides ? GUIDE_LABEL_SIZE + radius + 3 : 0;
+  // Guide labels sit just above their ring or column, or left of their row, clear of the points on it.
+  const sideLabel = spec.guides.reduce((w, g) => isRow(g) ? Math.max(w, labelWidth(g)) : w, 0);
+  const labelRoom = (radius: number) =>
+    Math.max(spec.guides.some((g) => !isRow(g)) ? GUIDE_LABEL_SIZE + radius + 3 : 0, sideLabel > 0 ? sideLabel + radius + 3 : 0);
 
   let cols = 1, legendW = 0, plotW = 0, plotH = 0, H = 0, r = 0, pad = 0, rowsFit = 1;
   for (;;) {
@@ -274,10 +276,17 @@ export function guidesSvg(page: Page, guides: readonly Guide[]): string[] {
   return out;
 }
 
+/** A line guide closer to horizontal than to vertical: a lane drawn as a row, labelled at its left end. */
+const isRow = (g: Guide): boolean => g.shape === "line" && Math.abs(g.x2 - g.x1) > Math.abs(g.y2 - g.y1);
+
+/** Width in px of a guide's step label ("t=12"), roughly. */
+const labelWidth = (g: Guide): number => (String(g.step).length + 2) * GUIDE_LABEL_SIZE * CHAR_WIDTH;
+
 /**
- * Step labels for the guides: `lift` px above the top of each ring, or above
- * the upper end of each column; every `stride`-th guide (in step order) so that labels
- * do not collide when lanes are dense.
+ * Step labels for the guides: `lift` px above the top of each ring, above
+ * the upper end of each line closer to vertical (a column), left of the left
+ * end of each line closer to horizontal (a row); every `stride`-th guide (in
+ * step order) so that labels do not collide when lanes are dense.
  */
 function guideLabels(
   guides: readonly Guide[],
@@ -285,31 +294,29 @@ function guideLabels(
   Y: (v: number) => number,
   lift: number,
 ): string[] {
-  // Where each label's lane sits along the axis labels would collide on, in px.
-  const pos = guides.map((g) => g.shape === "circle" ? Y(g.cy + g.r) : X((g.x1 + g.x2) / 2));
-  const need = (g: Guide) =>
-    g.shape === "circle" ? GUIDE_LABEL_SIZE + 2 : (String(g.step).length + 2) * GUIDE_LABEL_SIZE * CHAR_WIDTH + 6;
+  const labels = guides.map((g) => {
+    if (g.shape === "circle") return { x: X(g.cx), y: Y(g.cy + g.r) - lift, anchor: "" };
+    if (isRow(g)) {
+      const [x, y] = g.x1 <= g.x2 ? [g.x1, g.y1] : [g.x2, g.y2];
+      return { x: X(x) - lift, y: Y(y) + 0.35 * GUIDE_LABEL_SIZE, anchor: ` text-anchor="end"` };
+    }
+    const [x, y] = g.y1 >= g.y2 ? [g.x1, g.y1] : [g.x2, g.y2];
+    return { x: X(x), y: Y(y) - lift, anchor: "" };
+  });
+  // Consecutive labels must clear each other across (label width) or along (label height) at least one axis.
+  const needW = guides.reduce((w, g) => Math.max(w, labelWidth(g) + 6), 0), needH = GUIDE_LABEL_SIZE + 2;
   let stride = 1;
-  let minGap = Infinity, widest = 0;
-  for (let k = 0; k < guides.length; k++) {
-    widest = Math.max(widest, need(guides[k]));
-    if (k > 0) minGap = Math.min(minGap, Math.abs(pos[k] - pos[k - 1]));
+  for (let k = 1; k < labels.length; k++) {
+    const crowding = Math.min(needW / Math.abs(labels[k].x - labels[k - 1].x), needH / Math.abs(labels[k].y - labels[k - 1].y));
+    stride = Number.isFinite(crowding) ? Math.max(stride, Math.ceil(crowding)) : labels.length;
+    if (stride >= labels.length) break;
   }
-  if (guides.length > 1) stride = minGap > 0 ? Math.max(1, Math.ceil(widest / minGap)) : guides.length;
   const out = [
     `<g class="guide-labels" font-size="${GUIDE_LABEL_SIZE}" fill="#777" text-anchor="middle" stroke="#fff" stroke-width="3" stroke-linejoin="round" paint-order="stroke">`,
   ];
   guides.forEach((g, k) => {
     if (k % stride !== 0) return;
-    let x: number, y: number;
-    if (g.shape === "circle") {
-      x = X(g.cx);
-      y = Y(g.cy + g.r) - lift;
-    } else {
-      x = X((g.x1 + g.x2) / 2);
-      y = Math.min(Y(g.y1), Y(g.y2)) - lift;
-    }
-    out.push(`<text x="${num(x)}" y="${num(y)}">t=${g.step}</text>`);
+    out.push(`<text x="${num(labels[k].x)}" y="${num(labels[k].y)}"${labels[k].anchor}>t=${g.step}</text>`);
   });
   out.push(`</g>`);
   return out;

@@ -4,8 +4,8 @@
  * are bytes the caller brings (src/runtime/png_assets.ts reads the bundled ones
  * from node_modules), because resvg-wasm sees no system fonts.
  */
-import { initWasm, Resvg } from "@resvg/resvg-wasm";
 import { OptionError } from "../errors.ts";
+import { importOptional } from "../runtime/optional.ts";
 import type { PngAssets } from "../runtime/png_assets.ts";
 
 export type { PngAssets };
@@ -15,15 +15,20 @@ export interface PngOptions {
   scale?: number;
 }
 
-let ready: Promise<void> | undefined;
+let ready: Promise<typeof import("@resvg/resvg-wasm")> | undefined;
 
 /** Renders an SVG document to PNG bytes. */
 export async function svgToPng(svg: string, assets: PngAssets, options: PngOptions = {}): Promise<Uint8Array> {
   const scale = options.scale ?? 2;
   if (!(scale > 0) || !Number.isFinite(scale)) throw new OptionError("scale", `must be a finite number > 0, got ${options.scale}`);
-  // resvg-wasm can be initialised once per process; later calls share it.
-  ready ??= initWasm(assets.wasm);
-  await ready;
+  // resvg-wasm (an optional package, loaded on first use) can be initialised once per process; later calls share it.
+  ready ??= importOptional("@resvg/resvg-wasm", "PNG export", () => import("@resvg/resvg-wasm"))
+    .catch((error) => {
+      ready = undefined; // not installed: a later call tries again
+      throw error;
+    })
+    .then(async (resvg) => (await resvg.initWasm(assets.wasm), resvg));
+  const { Resvg } = await ready;
   const family = assets.family ?? "DejaVu Sans";
   const resvg = new Resvg(svg, {
     fitTo: { mode: "zoom", value: scale },

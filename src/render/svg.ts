@@ -26,8 +26,7 @@
  * their row order); labels missing from it (a plain Utf8 column) follow in
  * order of first appearance. The legend lists the prompts that occur.
  */
-import type { Table } from "apache-arrow";
-import { readFrameTable } from "../data/frame_table.ts";
+import { type FrameTable, readFrameTable } from "../data/frame_table.ts";
 import { readGuides } from "../data/guides.ts";
 import {
   checkPageOptions,
@@ -53,8 +52,11 @@ export interface SvgOptions extends PageOptions {
   showTracks?: boolean;
 }
 
-/** Renders a frame table to an SVG document string. */
-export function renderSvg(frame: Table, options: SvgOptions = {}): string {
+/**
+ * Renders a frame table — of any layout: it draws the frame's `x`, `y` and
+ * guides — to an SVG document string (`svgRenderer` is this as a Renderer).
+ */
+export function renderSvg(frame: FrameTable, options: SvgOptions = {}): string {
   checkPageOptions(options);
   checkPositive("pointRadius", options.pointRadius);
   const f = readFrameTable(frame);
@@ -82,7 +84,7 @@ export function renderSvg(frame: Table, options: SvgOptions = {}): string {
     box: dataBox(f.x, f.y, guides),
     prompts: f.prompts,
     legendPrompts: showLegend ? legendPrompts : [],
-    hasGuides: guides.length > 0,
+    guides,
     markRadius: (plotW) => options.pointRadius ?? Math.min(4.5, Math.max(1.2, (0.15 * plotW) / Math.sqrt(Math.max(n, 1)))),
   });
   const { X, Y, radius: r } = page;

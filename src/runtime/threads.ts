@@ -25,6 +25,16 @@ interface Runtime {
   };
 }
 
+/** What is used here of node:worker_threads' Worker (typed here: Deno's and @types/node's declarations of it differ). */
+interface NodeWorker {
+  postMessage(message: unknown): void;
+  on(event: "message" | "error", listener: (data: unknown) => void): unknown;
+  ref?(): void;
+  unref?(): void;
+  terminate(): unknown;
+}
+type NodeWorkerClass = new (entry: URL, options?: { workerData?: unknown }) => NodeWorker;
+
 export async function spawnThread(entry: URL): Promise<Thread> {
   const g = globalThis as Runtime;
   if (g.process?.versions?.node === undefined && g.Worker) {
@@ -37,7 +47,7 @@ export async function spawnThread(entry: URL): Promise<Thread> {
       terminate: () => w.terminate(),
     };
   }
-  const { Worker } = await import("node:worker_threads");
+  const { Worker } = (await import("node:worker_threads")) as unknown as { Worker: NodeWorkerClass };
   const plainNode = g.Deno === undefined && g.Bun === undefined;
   const w = plainNode ? new Worker(new URL("./node_boot.mjs", import.meta.url), { workerData: { entry: entry.href } }) : new Worker(entry);
   // An idle pool must not keep the process alive. Attaching a listener references
@@ -53,6 +63,14 @@ export async function spawnThread(entry: URL): Promise<Thread> {
     keepAlive,
     terminate: () => void w.terminate(),
   };
+}
+
+/**
+ * The worker module `name` beside `base` (the caller's import.meta.url), with
+ * the caller's own extension: .ts in the sources, .js once compiled (dist/).
+ */
+export function siblingModule(name: string, base: string): URL {
+  return new URL(`${name}${new URL(base).pathname.endsWith(".js") ? ".js" : ".ts"}`, base);
 }
 
 /** Hardware threads available to this process. */

@@ -38,6 +38,21 @@ export interface ClosedFormDenoiser extends Denoiser {
   readonly prediction: "x0";
   /** The class labels present, ascending. */
   readonly classes: readonly number[];
+  /** The data it was built from (not copied). */
+  readonly data: ClosedFormData;
+  /**
+   * The posterior weights w behind one row's x̂0 (x̂0 = Σ_j w_j x⁽ʲ⁾), computed
+   * exactly as `predict` computes them: the data rows of the condition's
+   * class (all for −1) whose weight is above 1e-15, by index into `data`.
+   */
+  posterior(xt: ArrayLike<number>, level: NoiseLevel, condition: number): ClosedFormPosterior;
+}
+
+export interface ClosedFormPosterior {
+  /** Their rows in `data` (indices into its images and labels). */
+  index: Int32Array;
+  /** Their weights (the rest, all ≤ 1e-15, sum to 1 − Σ weight). */
+  weight: Float64Array;
 }
 
 /** The exact x̂0 predictor of `data`; condition c restricts it to class c, −1 uses all data. */
@@ -187,7 +202,30 @@ export function closedFormDenoiser(data: ClosedFormData): ClosedFormDenoiser {
     wsum[0] = s0, wsum[1] = s1, wsum[2] = s2, wsum[3] = s3;
   }
 
-  return { predict, prediction: "x0", dim, classes };
+  function posterior(xt: ArrayLike<number>, level: NoiseLevel, condition: number): ClosedFormPosterior {
+    const { alphaBar } = level;
+    if (xt.length !== dim) throw new DimensionError(`xt holds ${xt.length} values, not ${dim}`);
+    if (!(alphaBar >= 0 && alphaBar <= 1)) throw new OptionError("alphaBar", `must lie in [0, 1], not ${alphaBar}`);
+    if (condition !== -1 && !ranges.has(condition)) throw new OptionError("condition", `class ${condition} is not in the data`);
+    const [lo, hi] = condition === -1 ? [0, n] : ranges.get(condition)!;
+    const m = hi - lo;
+    if (logits.length < BLOCK * m) {
+      logits = new Float64Array(BLOCK * m);
+      weights = new Float64Array(BLOCK * m);
+    }
+    // The row in block slot 0, the other slots zero: the same arithmetic as `predict`.
+    q.fill(0);
+    for (let k = 0; k < dim; k++) q[k * BLOCK] = xt[k];
+    const hard = 1 - alphaBar < HARD_LIMIT;
+    blockLogits(lo, hi, m, Math.sqrt(alphaBar), 0.5 * alphaBar, hard ? 1 : 1 / (1 - alphaBar));
+    const w = weights.subarray(0, m);
+    softmax(logits.subarray(0, m), hard, w);
+    const keep: number[] = [];
+    for (let i = 0; i < m; i++) if (w[i] > NEGLIGIBLE) keep.push(i);
+    return { index: Int32Array.from(keep, (i) => order[lo + i]), weight: Float64Array.from(keep, (i) => w[i]) };
+  }
+
+  return { predict, prediction: "x0", dim, classes, data, posterior };
 }
 
 /**

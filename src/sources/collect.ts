@@ -5,12 +5,13 @@
  * each carry their own prompt dictionary concatenate correctly.
  */
 import { DimensionError, SchemaError } from "../errors.ts";
-import { readStepTable, type StepColumns, type StepTable, stepTable } from "../data/step_table.ts";
+import { buildStepTable, checkUniqueRows, readStepTable, type StepColumns, type StepTable } from "../data/step_table.ts";
+import type { StepSource } from "./source.ts";
 
 type VectorKey = "timestep" | "image" | "noisy" | "features";
 const OPTIONAL: readonly VectorKey[] = ["timestep", "image", "noisy", "features"];
 
-export async function collectSteps(source: AsyncIterable<StepTable> | Iterable<StepTable>): Promise<StepTable> {
+export async function collectSteps(source: StepSource | Iterable<StepTable>): Promise<StepTable> {
   const parts: StepColumns[] = [];
   for await (const table of source) parts.push(readStepTable(table));
   if (parts.length === 0) throw new SchemaError("missing-column", "the source yielded no step tables", { column: "step" });
@@ -48,11 +49,14 @@ export async function collectSteps(source: AsyncIterable<StepTable> | Iterable<S
     }
     return out;
   };
-  return stepTable({
-    instance: cat((c) => c.instance)!,
+  // Each part is validated; what is left to check is a row repeated across parts.
+  const instance = cat((c) => c.instance)!, step = cat((c) => c.step)!;
+  checkUniqueRows(instance, step);
+  return buildStepTable({
+    instance,
     prompt,
     prompts,
-    step: cat((c) => c.step)!,
+    step,
     timestep: cat((c) => c.timestep),
     image: cat((c) => c.image),
     imageShape: first.imageShape,

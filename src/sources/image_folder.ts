@@ -16,6 +16,7 @@ import { DimensionError, FormatError, OptionError, throwIfAborted } from "../err
 import type { ImageShape, StepTable } from "../data/step_table.ts";
 import { stepTable } from "../data/step_table.ts";
 import { collectSteps } from "./collect.ts";
+import type { StepSource } from "./source.ts";
 import { type FilePath, joinPath, listDirectory, readFileBytes } from "../runtime/read_files.ts";
 
 export interface ImageFolderOptions {
@@ -33,7 +34,7 @@ interface Instance {
 const natural = new Intl.Collator(undefined, { numeric: true }).compare;
 
 /** One step table per step. Options are checked at the call. */
-export function readImageFolder(root: FilePath, options: ImageFolderOptions = {}): AsyncGenerator<StepTable> {
+export function readImageFolder(root: FilePath, options: ImageFolderOptions = {}): StepSource {
   if (options.channels !== undefined && options.channels !== 1 && options.channels !== 3) {
     throw new OptionError("channels", `must be 1 or 3, not ${options.channels}`);
   }

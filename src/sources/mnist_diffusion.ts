@@ -12,9 +12,11 @@
 import { OptionError, throwIfAborted } from "../errors.ts";
 import type { StepTable } from "../data/step_table.ts";
 import { closedFormDenoiser } from "./closed_form.ts";
+import type { Denoiser } from "./denoiser.ts";
 import { collectSteps } from "./collect.ts";
 import { loadMnist, MNIST_DIM, MNIST_SHAPE, mnistSubset } from "./mnist.ts";
 import { planSampler, runSampler, type SamplerOptions } from "./sampler.ts";
+import type { StepSource } from "./source.ts";
 
 export type MnistPrompt = number | "any";
 
@@ -25,6 +27,13 @@ export interface MnistDiffusionOptions extends Omit<SamplerOptions, "prompts" | 
   instancesPerPrompt?: number;
   /** Use only the first n digits of each class (default: all, about 1,000 each). */
   digitsPerClass?: number;
+  /**
+   * The denoiser (default: the exact closed form over the digits). Any
+   * denoiser of 28×28 digits on the [−1, 1] scale whose conditions are the
+   * classes 0..9 (−1 unconditional) fits, such as the shipped U-Net
+   * (`digitUnet()` from diffusion-life/onnx); the digits are then not loaded.
+   */
+  denoiser?: Denoiser;
 }
 
 export const DEFAULT_MNIST_PROMPTS: readonly MnistPrompt[] = ["any", 0, 1, 3, 7];
@@ -39,7 +48,7 @@ export function mnistPromptLabel(prompt: MnistPrompt): string {
  * step (all instances, steps in order 0..steps−1). Options are checked at the
  * call (OptionError); an aborted signal stops it between steps (CancelledError).
  */
-export function mnistDiffusion(options: MnistDiffusionOptions = {}): AsyncGenerator<StepTable> {
+export function mnistDiffusion(options: MnistDiffusionOptions = {}): StepSource {
   const prompts = options.prompts ?? [...DEFAULT_MNIST_PROMPTS];
   if (!Array.isArray(prompts) || prompts.length === 0) throw new OptionError("prompts", "must be a non-empty array");
   const seen = new Set<MnistPrompt>();
@@ -63,11 +72,14 @@ export function mnistDiffusion(options: MnistDiffusionOptions = {}): AsyncGenera
   });
   return (async function* () {
     throwIfAborted(options.signal, "MNIST diffusion");
-    let digits = await loadMnist();
-    if (digitsPerClass !== undefined) digits = mnistSubset(digits, digitsPerClass);
-    throwIfAborted(options.signal, "MNIST diffusion");
-    yield* runSampler(closedFormDenoiser({ images: digits.images, labels: digits.labels, dim: MNIST_DIM }), plan);
+    yield* runSampler(options.denoiser ?? (await closedForm(digitsPerClass)), plan);
   })();
+}
+
+async function closedForm(digitsPerClass: number | undefined): Promise<Denoiser> {
+  let digits = await loadMnist();
+  if (digitsPerClass !== undefined) digits = mnistSubset(digits, digitsPerClass);
+  return closedFormDenoiser({ images: digits.images, labels: digits.labels, dim: MNIST_DIM });
 }
 
 /** All steps of `mnistDiffusion` in one step table (rows ordered by step, then instance). */

@@ -18,7 +18,7 @@
 import { DimensionError, ModelError, OptionError } from "../errors.ts";
 import type { ImageShape } from "../data/step_table.ts";
 import { readModelBytes } from "../runtime/model_file.ts";
-import { findValue, type ValueInfo } from "../onnx/model_info.ts";
+import { describeValue, findValue, type ValueInfo } from "../onnx/model_info.ts";
 import { createSession, type OnnxBackend, type OnnxSession } from "../onnx/session.ts";
 import type { TensorArray, TensorData } from "../onnx/tensor.ts";
 import type { Denoiser, NoiseLevel, Prediction } from "./denoiser.ts";
@@ -66,6 +66,12 @@ export interface OnnxDenoiserOptions {
 
 export interface OnnxDenoiser extends Denoiser {
   predict(xt: Float32Array, level: NoiseLevel, condition: Int32Array, out: Float32Array): Promise<void>;
+  /**
+   * Runs the model on xt (batch×dim) with the same feeds as `predict` and
+   * returns the named outputs (any of the model's, e.g. a U-Net's bottleneck
+   * `h`), each batch×(its size per row), as float32, row-major.
+   */
+  run(xt: Float32Array, level: NoiseLevel, condition: Int32Array, outputs: readonly string[]): Promise<Record<string, Float32Array>>;
   readonly shape: ImageShape;
   readonly backend: OnnxBackend;
   release(): Promise<void>;
@@ -100,19 +106,31 @@ export async function onnxDenoiser(options: OnnxDenoiserOptions): Promise<OnnxDe
   const rank = sampleInput.shape?.length ?? 4;
   if (rank !== 4 && rank !== 2) throw new ModelError(`input "${names.sample}" must be [batch, C, H, W] or [batch, C·H·W], not rank ${rank}`);
   if (sampleInput.type !== "float32") throw new ModelError(`input "${names.sample}" takes ${sampleInput.type}; only float32 samples are fed`);
+  checkDims(sampleInput, rank === 4 ? shape : [dim], "input");
+  const outputValue = findValue(info.outputs, output, "output");
+  if (outputValue.type !== "float32" && outputValue.type !== "float64") throw new ModelError(`output "${output}" is ${outputValue.type}; the prediction must be float32 or float64`);
+  checkDims(outputValue, outputValue.shape?.length === 2 ? [dim] : shape, "output");
   const fixedBatch = typeof sampleInput.shape?.[0] === "number" ? sampleInput.shape[0] : undefined;
   const batchSize = fixedBatch ?? options.batchSize ?? Infinity;
   if (!(batchSize >= 1) || (batchSize !== Infinity && !Number.isInteger(batchSize))) {
     throw new OptionError("batchSize", `must be a positive integer, not ${options.batchSize}`);
   }
   const timestepInput = findValue(info.inputs, names.timestep, "input");
+  if ((timestepInput.shape?.length ?? 0) > 1) throw new ModelError(`input "${names.timestep}" must be a scalar, [1] or [batch], not ${describeValue(timestepInput)}`);
+  filled(timestepInput, 0, 0, "timestep"); // refuses a type that cannot be fed, before any sampling
   const condition = options.condition;
   if (condition?.kind === "embedding") checkEmbeddings(condition);
+  if (condition) {
+    const input = findValue(info.inputs, condition.input, "input");
+    filled(input, 0, 0, "condition");
+    if (condition.kind === "embedding") checkDims(input, condition.dims, "input");
+    else if ((input.shape?.length ?? 1) !== 1) throw new ModelError(`the label input "${condition.input}" must be [batch], not ${describeValue(input)}`);
+  }
 
-  async function predict(xt: Float32Array, level: NoiseLevel, conditions: Int32Array, out: Float32Array): Promise<void> {
+  /** Runs the rows in batches; `take` receives each batch's outputs with its first row and row count. */
+  async function runRows(xt: Float32Array, level: NoiseLevel, conditions: Int32Array, outputs: readonly string[], take: (result: Record<string, TensorData>, r0: number, used: number, b: number) => void): Promise<void> {
     const rows = conditions.length;
     if (xt.length !== rows * dim) throw new DimensionError(`xt holds ${xt.length} values, not ${rows}×${dim}`);
-    if (out.length !== rows * dim) throw new DimensionError(`out holds ${out.length} values, not ${rows}×${dim}`);
     const t = timestepValue(level);
     for (let r0 = 0; r0 < rows; r0 += Math.min(batchSize, rows)) {
       const used = Math.min(batchSize, rows - r0);
@@ -124,15 +142,48 @@ export async function onnxDenoiser(options: OnnxDenoiserOptions): Promise<OnnxDe
         [names.timestep]: timestepFeed(timestepInput, t, b),
       };
       if (condition) feeds[condition.input] = conditionFeed(session, condition, conditions.subarray(r0, r0 + used), b, r0);
-      const result = (await session.run(feeds, [output]))[output];
+      take(await session.run(feeds, outputs), r0, used, b);
+    }
+  }
+
+  async function predict(xt: Float32Array, level: NoiseLevel, conditions: Int32Array, out: Float32Array): Promise<void> {
+    const rows = conditions.length;
+    if (out.length !== rows * dim) throw new DimensionError(`out holds ${out.length} values, not ${rows}×${dim}`);
+    await runRows(xt, level, conditions, [output], (results, r0, used, b) => {
+      const result = results[output];
       if (result.data.length !== b * dim) {
         throw new ModelError(`output "${output}" has ${result.data.length} values (dims [${result.dims.join(", ")}]), not ${b}×${dim}`);
       }
       for (let i = 0; i < used * dim; i++) out[r0 * dim + i] = Number(result.data[i]);
-    }
+    });
   }
 
-  return { predict, prediction, dim, shape, backend: session.backend, release: () => session.release() };
+  async function run(xt: Float32Array, level: NoiseLevel, conditions: Int32Array, outputs: readonly string[]): Promise<Record<string, Float32Array>> {
+    for (const name of outputs) findValue(info.outputs, name, "output");
+    const rows = conditions.length;
+    const out: Record<string, Float32Array> = {};
+    await runRows(xt, level, conditions, outputs, (results, r0, used, b) => {
+      for (const name of outputs) {
+        const { data, dims } = results[name];
+        const per = data.length / b;
+        if (!Number.isInteger(per)) throw new ModelError(`output "${name}" has ${data.length} values (dims [${dims.join(", ")}]), not ${b} rows`);
+        const target = out[name] ??= new Float32Array(rows * per);
+        if (target.length !== rows * per) throw new ModelError(`output "${name}" changes its size per row between batches`);
+        for (let i = 0; i < used * per; i++) target[r0 * per + i] = Number(data[i]);
+      }
+    });
+    return out;
+  }
+
+  return { predict, run, prediction, dim, shape, backend: session.backend, release: () => session.release() };
+}
+
+/** Refuses a value whose fixed dims after the batch differ from what is fed (symbolic dims pass). */
+function checkDims(value: ValueInfo, dims: readonly number[], what: "input" | "output"): void {
+  const declared = value.shape?.slice(1);
+  if (!declared) return;
+  const fits = declared.length === dims.length && declared.every((d, i) => typeof d !== "number" || d === dims[i]);
+  if (!fits) throw new ModelError(`${what} "${value.name}" is ${describeValue(value)}; it must be [batch, ${dims.join(", ")}]`);
 }
 
 function timestepFeed(input: ValueInfo, t: number, batch: number): TensorData {

@@ -19,8 +19,9 @@
  */
 import { RecordBatchReader, type RecordBatch, Table, type Vector } from "apache-arrow";
 import { CancelledError, DiffusionLifeError, DuplicateRowError, FormatError, OptionError, throwIfAborted, TruncatedError } from "../errors.ts";
-import { IMAGE_SHAPE_KEY, type ImageShape, readStepTable, type StepTable, stepTable } from "../data/step_table.ts";
+import { buildStepTable, IMAGE_SHAPE_KEY, type ImageShape, readStepTable, type StepTable } from "../data/step_table.ts";
 import { collectSteps } from "./collect.ts";
+import type { StepSource } from "./source.ts";
 import { type FilePath, readFileChunks } from "../runtime/read_files.ts";
 import { IpcFraming } from "./ipc_framing.ts";
 
@@ -51,7 +52,7 @@ const FILE_MAGIC = "ARROW1";
 const CONTINUATION = 0xffffffff;
 
 /** One step table per record batch, as the batches arrive. Options are checked at the call. */
-export function readRecording(input: RecordingInput, options: RecordingOptions = {}): AsyncGenerator<StepTable> {
+export function readRecording(input: RecordingInput, options: RecordingOptions = {}): StepSource {
   const names = columnNames(options.columns);
   if (options.imageShape && !(options.imageShape.length === 3 && options.imageShape.every((d) => Number.isInteger(d) && d > 0))) {
     throw new OptionError("imageShape", `must be [C, H, W] of positive integers, not ${JSON.stringify(options.imageShape)}`);
@@ -103,7 +104,7 @@ async function* steps(input: RecordingInput, names: Record<(typeof STEP_COLUMNS)
       if (!codes.has(label)) codes.set(label, prompts.push(label) - 1);
       return codes.get(label)!;
     });
-    yield stepTable({ ...columns, prompt: columns.prompt.map((c) => global[c]), prompts: [...prompts] });
+    yield buildStepTable({ ...columns, prompt: columns.prompt.map((c) => global[c]), prompts: [...prompts] });
     rows += batch.numRows;
     index++;
   }

@@ -12,6 +12,7 @@
  */
 import { OptionError, throwIfAborted } from "../errors.ts";
 import { type ImageShape, type StepTable, stepTable } from "../data/step_table.ts";
+import type { StepSource } from "./source.ts";
 import { random } from "../util/random.ts";
 import { type Denoiser, fromPrediction, type NoiseLevel } from "./denoiser.ts";
 import { noiseSchedule, type NoiseSchedule, type ScheduleName } from "./schedule.ts";
@@ -112,7 +113,7 @@ export function planSampler(options: SamplerOptions): SamplerPlan {
  * Options are checked at the call (OptionError); an aborted signal stops it
  * between steps (CancelledError).
  */
-export function sampleDiffusion(denoiser: Denoiser, options: SamplerOptions): AsyncGenerator<StepTable> {
+export function sampleDiffusion(denoiser: Denoiser, options: SamplerOptions): StepSource {
   return runSampler(denoiser, planSampler(options));
 }
 

@@ -1,15 +1,17 @@
 /**
  * Feeds a live source into a viewer session: the steps' images as they
- * arrive, then, from the encoded steps, the incremental embedding in the
- * radial and the rectilinear layout (`evolve`) and the lineage tree,
- * re-laid out each time a step is complete.
+ * arrive, then, from the encoded steps, the incremental embedding in each
+ * layout (`evolve`; radial and rectilinear unless told otherwise, any
+ * Layout) and the lineage tree, re-laid out each time a step is complete.
+ * Each layout is a view named after it; the tree is the view "tree".
  */
 import { merge, type Observable, share, tap } from "rxjs";
 import { readStepTable, type StepTable } from "../data/step_table.ts";
-import { splitSteps, type StepInput } from "../data/per_step.ts";
+import { splitColumns, type StepInput } from "../data/per_step.ts";
 import type { Encoder } from "../encoders/encoder.ts";
-import { CancelledError } from "../errors.ts";
+import { CancelledError, OptionError } from "../errors.ts";
 import { Lineage } from "../lineage/lineage.ts";
+import type { Layout } from "../layouts/layout.ts";
 import { radial } from "../layouts/radial.ts";
 import { rectilinear } from "../layouts/rectilinear.ts";
 import { encode } from "../stream/encode.ts";
@@ -19,6 +21,10 @@ import type { ViewerSession } from "./viewer_session.ts";
 export interface LiveOptions {
   /** Applied in turn to each step table (none: the tables have features). */
   encoders: readonly Encoder[];
+  /** The layouts to embed in, each shown as the view of its name (default radial and rectilinear). */
+  layouts?: readonly Layout[];
+  /** Grow the lineage tree, the view "tree" (default true). */
+  tree?: boolean;
   /** Iterations per new step of the incremental embedder (default 50). */
   iterations?: number;
   /** Lineage cut height (see LineageOptions.threshold). */
@@ -29,7 +35,12 @@ export interface LiveOptions {
 
 /** Runs until the source completes (the session's status says "done") or fails ("failed", and the promise rejects). */
 export async function runLive(source: Observable<StepTable>, session: ViewerSession, options: LiveOptions): Promise<void> {
-  const { iterations = 50, seed = 0 } = options;
+  const { iterations = 50, seed = 0, layouts = [radial(), rectilinear()], tree = true } = options;
+  const views = [...layouts.map((layout) => layout.name), ...(tree ? ["tree"] : [])];
+  if (views.length === 0) throw new OptionError("layouts", "nothing to show: no layout and no tree");
+  const twice = views.find((name, i) => views.indexOf(name) !== i);
+  if (twice !== undefined) throw new OptionError("layouts", `two views are named "${twice}" (the lineage tree is "tree")`);
+  session.setViews(views);
   session.setStatus("running");
   const steps$ = source.pipe(tap((table) => session.addSteps(table)), share());
   const encoded$ = options.encoders.reduce((s$, encoder) => s$.pipe(encode(encoder)), steps$).pipe(share());
@@ -41,19 +52,21 @@ export async function runLive(source: Observable<StepTable>, session: ViewerSess
     lineage.prompts.splice(0, lineage.prompts.length, ...session.prompts);
     session.setTree(lineage.tree());
   };
+  const tree$ = encoded$.pipe(
+    tap({
+      next: (table) => {
+        const cols = readStepTable(table, { features: true });
+        const global = cols.prompts.map((label) => session.promptIndex(label));
+        addToTree(pending.add(splitColumns(cols).map((s) => ({ ...s, prompt: s.prompt.map((c) => global[c]) }))));
+      },
+      complete: () => addToTree(pending.flush()),
+    }),
+  );
   const all$ = merge(
-    encoded$.pipe(
-      tap({
-        next: (table) => {
-          const labels = readStepTable(table, { features: true }).prompts;
-          const global = labels.map((label) => session.promptIndex(label));
-          addToTree(pending.add(splitSteps(table).map((s) => ({ ...s, prompt: s.prompt.map((c) => global[c]) }))));
-        },
-        complete: () => addToTree(pending.flush()),
-      }),
+    ...(tree ? [tree$] : []),
+    ...layouts.map((layout) =>
+      encoded$.pipe(evolve({ layout, iterationsPerStep: iterations, seed }), tap((frame) => session.addFrame(layout.name, frame)))
     ),
-    encoded$.pipe(evolve({ layout: radial(), iterations, seed }), tap((frame) => session.addFrame("radial", frame))),
-    encoded$.pipe(evolve({ layout: rectilinear(), iterations, seed }), tap((frame) => session.addFrame("rectilinear", frame))),
   );
   try {
     await new Promise<void>((resolve, reject) => {

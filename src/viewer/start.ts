@@ -18,10 +18,12 @@ const FILES = {
 const LOOPBACK = ["127.0.0.1", "localhost", "::1"];
 
 export async function viewerAssets(): Promise<ViewerAssets> {
-  const { readFile } = await import("node:fs/promises");
+  // Files beside this module; fetched when it is not a file (a JSR import).
+  const read = async (url: URL) =>
+    url.protocol === "file:" ? await (await import("node:fs/promises")).readFile(url, "utf8") : await (await fetch(url)).text();
   const entries = await Promise.all(
     Object.entries(FILES).map(async ([path, [file, type]]) =>
-      [path, { type, body: await readFile(new URL(`./${file}`, import.meta.url), "utf8") }] as const
+      [path, { type, body: await read(new URL(`./${file}`, import.meta.url)) }] as const
     ),
   );
   return Object.fromEntries(entries) as ViewerAssets;

@@ -1,17 +1,22 @@
-// The live viewer's page: listens to the server's events (see src/viewer/session.ts)
+// The live viewer's page: listens to the server's events (see src/viewer/viewer_session.ts)
 // and draws the chosen view on a canvas. Plain browser JavaScript, no build step.
+// A view is a layout's frames — any layout: the page draws each frame's x, y and
+// guides as they come, knowing nothing of radial or rectilinear — or "tree".
 
 const $ = (id) => document.getElementById(id);
 const canvas = $("plot");
 const ctx = canvas.getContext("2d");
 
 const state = {
-  view: "radial",
+  /** The view shown (null until the server names its views), and the views offered. */
+  view: null,
+  views: [],
   prompts: [],
   palette: [],
   hidden: new Set(),
   steps: [],
-  frames: { radial: null, rectilinear: null },
+  /** The latest frame of each layout's view, by view name. */
+  frames: Object.create(null),
   tree: null,
   /** The step shown; null follows the latest. */
   step: null,
@@ -27,7 +32,12 @@ const shownStep = () => state.step ?? (state.steps.length ? state.steps[state.st
 
 const source = new EventSource("/events");
 const on = (name, handle) => source.addEventListener(name, (e) => handle(JSON.parse(e.data)));
-on("prompts", (d) => {
+on("views", (d) => {
+  state.views = d.views;
+  if (!state.views.includes(state.view)) state.view = state.views[0] ?? null;
+  renderViews();
+  draw();
+});on("prompts", (d) => {
   state.prompts = d.prompts;
   state.palette = d.palette;
   renderLegend();
@@ -65,13 +75,23 @@ source.onerror = () => {
 
 // ---- controls -----------------------------------------------------------------
 
-for (const button of document.querySelectorAll("#views button")) {
-  button.addEventListener("click", () => {
-    state.view = button.dataset.view;
-    for (const b of document.querySelectorAll("#views button")) b.setAttribute("aria-pressed", String(b === button));
-    $("branches").hidden = state.view !== "tree" || !state.tree;
-    draw();
-  });
+/** One button per view, the shown one pressed. */
+function renderViews() {
+  $("views").replaceChildren(...state.views.map((name) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.dataset.view = name;
+    button.textContent = name;
+    button.setAttribute("aria-pressed", String(name === state.view));
+    button.addEventListener("click", () => {
+      state.view = name;
+      for (const b of $("views").querySelectorAll("button")) b.setAttribute("aria-pressed", String(b === button));
+      $("branches").hidden = state.view !== "tree" || !state.tree;
+      draw();
+    });
+    return button;
+  }));
+  $("branches").hidden = state.view !== "tree" || !state.tree;
 }
 
 $("step").addEventListener("input", (e) => {

@@ -6,10 +6,14 @@
  * others show.
  *
  * Events (the data is JSON):
+ * - `views`: { views: string[] }: the views to offer, in order: each
+ *   layout's name (its frames), and "tree" for the lineage tree
  * - `prompts`: { prompts: string[], palette: string[] }
  * - `steps`: { steps: number[] (received so far), rows: number, imageShape: [C, H, W] | null }
- * - `frame`: { view: "radial" | "rectilinear", update, rows: { instance, prompt, step, x, y }, guides }
- *   (`prompt` indexes `prompts`; `update` is the frame's FrameUpdate, when it has one)
+ * - `frame`: { view, layout, update, rows: { instance, prompt, step, x, y }, guides }: the latest
+ *   frame of a view, of any layout: points and guides in display coordinates
+ *   (`layout` is the frame's layout name; `prompt` indexes `prompts`;
+ *   `update` is the frame's FrameUpdate, when it has one)
  * - `tree`: { nodes: { node, parent, step, size, prompt, representative, x, y }, links: { source, target, size, prompt },
  *   branchPoints, guides }
  * - `status`: { state: "running" | "done" | "failed", message?: string }
@@ -23,11 +27,12 @@ import { readGuides } from "../data/guides.ts";
 import { defaultPalette } from "../render/palette.ts";
 
 export interface ViewerEvent {
-  event: "prompts" | "steps" | "frame" | "tree" | "status";
+  event: "views" | "prompts" | "steps" | "frame" | "tree" | "status";
   data: unknown;
 }
 
-export type ViewName = "radial" | "rectilinear";
+/** A view of the viewer: a layout's name (its frames), or "tree". */
+export type ViewName = string;
 
 interface StepImages {
   /** Row of each instance. */
@@ -37,6 +42,8 @@ interface StepImages {
 
 export class ViewerSession {
   readonly prompts: string[] = [];
+  /** The views offered, in order (see the `views` event). */
+  readonly views: ViewName[] = [];
   private readonly images = new Map<number, StepImages>();
   private shape: ImageShape | null = null;
   private readonly steps = new Set<number>();
@@ -90,11 +97,20 @@ export class ViewerSession {
     return { pixels: entry.image.subarray(row * dim, (row + 1) * dim), shape: this.shape };
   }
 
+  /** Announces the views to offer, in order (views that frames or the tree bring later are added at the end). */
+  setViews(views: readonly ViewName[]): void {
+    this.views.splice(0, this.views.length, ...new Set(views));
+    this.emit("views", "views", { views: this.views });
+  }
+
+  /** The latest frame of a view (any layout's frame table; `view` is usually its layout's name). */
   addFrame(view: ViewName, frame: FrameTable): void {
     const f = readFrameTable(frame);
     const prompt = Int32Array.from(f.prompt, (c) => this.promptIndex(f.prompts[c]));
+    if (!this.views.includes(view)) this.setViews([...this.views, view]);
     this.emit(`frame:${view}`, "frame", {
       view,
+      layout: f.layout,
       update: f.update ?? null,
       rows: { instance: [...f.instance], prompt: [...prompt], step: [...f.step], x: rounded(f.x), y: rounded(f.y) },
       guides: readGuides(frame) ?? [],
@@ -103,6 +119,7 @@ export class ViewerSession {
 
   setTree(tree: LineageTree): void {
     const { nodes, links } = tree;
+    if (!this.views.includes("tree")) this.setViews([...this.views, "tree"]);
     const codes = (t: Table) => {
       const { codes, labels } = readDictionary(t, "prompt");
       return Array.from(codes, (c) => this.promptIndex(labels[c]));

@@ -8,7 +8,7 @@
  * so neither does the result.
  */
 import type { AffinityRun, AffinityTask } from "./warm.ts";
-import { hardwareThreads, spawnThread, type Thread } from "../../runtime/threads.ts";
+import { hardwareThreads, siblingModule, spawnThread, type Thread } from "../../runtime/threads.ts";
 
 export class AffinityPool {
   private workers: Thread[] = [];
@@ -55,7 +55,7 @@ export class AffinityPool {
   private async start(): Promise<void> {
     const size = (this.threads === "auto" ? await hardwareThreads() : this.threads) - 1;
     if (size < 1 || !canShare()) return;
-    const started = await Promise.all(Array.from({ length: size }, () => spawnThread(new URL("./affinity_worker.ts", import.meta.url))));
+    const started = await Promise.all(Array.from({ length: size }, () => spawnThread(siblingModule("./affinity_worker", import.meta.url))));
     for (const w of started) {
       w.onMessage((m) => this.errors.push(String((m as { message?: unknown }).message)));
       w.onError((error) => this.errors.push(String(error)));

@@ -29,6 +29,11 @@ export function calibrateRows(distance: Float64Array, k: number, perplexity: num
  * the steps do not overshoot, it takes about 3 iterations (one exp per
  * neighbour each) where the usual bisection takes a few dozen; `start`, the
  * row's β at the step before, where there is one, is closer still. Returns β.
+ *
+ * @example
+ * // One point's squared distances to its 4 nearest neighbours, nearest first.
+ * const p = new Float64Array(4);
+ * const beta = calibrateRow(Float64Array.of(1, 2, 4, 9), 2, p); // p sums to 1, perplexity 2
  */
 export function calibrateRow(d2: Float64Array, perplexity: number, out: Float64Array, start = 0): number {
   const target = Math.log(perplexity);

@@ -22,6 +22,42 @@ export interface PerplexityOptions {
   warmFrom?: number;
   /** Threads for a warm step of more than one block (1024 rows): "auto" (default) uses every hardware thread; 1 stays on the calling thread. */
   threads?: number | "auto";
+  /**
+   * How far apart two feature vectors are: "euclidean" (default), or
+   * "cosine", for features compared by angle (CLIP-like embeddings): every
+   * row is scaled to unit length first (`prepare`), where the squared
+   * Euclidean distance is 2 (1 − cos), so a row's length does not matter.
+   */
+  metric?: Metric;
+}
+
+/** The metrics of the built-in affinity. */
+export type Metric = "euclidean" | "cosine";
+
+/** The options each built-in affinity was made with: what checkpoints and specs record. */
+const made = new WeakMap<Affinity, PerplexityOptions>();
+
+/** The options of an affinity made by `perplexityAffinity` (a copy); undefined for any other. */
+export function perplexityOptions(affinity: Affinity): PerplexityOptions | undefined {
+  const options = made.get(affinity);
+  return options && { ...options };
+}
+
+/**
+ * Every row scaled to unit length (an all-zero row stays zero), in a new
+ * array. Scaling a row by a power of two leaves its result unchanged to the
+ * bit.
+ */
+export function unitRows(features: Float32Array, n: number, dim: number): Float32Array {
+  const out = new Float32Array(n * dim);
+  for (let i = 0; i < n; i++) {
+    let sum = 0;
+    for (let d = i * dim; d < (i + 1) * dim; d++) sum += features[d] * features[d];
+    if (sum === 0) continue;
+    const norm = Math.sqrt(sum);
+    for (let d = i * dim; d < (i + 1) * dim; d++) out[d] = features[d] / norm;
+  }
+  return out;
 }
 
 /**
@@ -32,12 +68,15 @@ export interface PerplexityOptions {
 export function perplexityAffinity(options: PerplexityOptions = {}): Affinity {
   const target = options.perplexity ?? 30;
   if (!(target > 1)) throw new OptionError("perplexity", `must be greater than 1, got ${target}`);
+  const metric = options.metric ?? "euclidean";
+  if (metric !== "euclidean" && metric !== "cosine") throw new OptionError("metric", `must be "euclidean" or "cosine", not ${JSON.stringify(metric)}`);
   const mode = options.neighbors ?? "auto", warmFrom = options.warmFrom ?? 1000;
   const threads = options.threads ?? "auto";
   const pool = threads === 1 ? undefined : new AffinityPool(threads);
   let calls = 0, spare: WarmJob | undefined, spareSymmetrize: SymmetrizeJob | undefined;
-  return {
+  const affinity: Affinity = {
     name: "perplexity",
+    ...(metric === "cosine" ? { prepare: unitRows } : {}),
     compute(features, n, dim, hint) {
       if (n < 2) return { n, rowPtr: new Int32Array(n + 1), col: new Int32Array(0), val: new Float64Array(0) };
       const perplexity = Math.min(target, Math.max((n - 1) / 3, 1.01));
@@ -57,5 +96,7 @@ export function perplexityAffinity(options: PerplexityOptions = {}): Affinity {
     },
     dispose: () => pool?.dispose(),
   };
+  made.set(affinity, { ...options });
+  return affinity;
 }
 

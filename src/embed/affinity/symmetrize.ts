@@ -35,7 +35,16 @@ export interface SymmetrizeJob {
 /** Rows per block of the merge and the packing. */
 export const SYMMETRIZE_ROWS = 1024;
 
-/** Symmetrises on this thread. */
+/**
+ * Symmetrises a k-NN conditional matrix on this thread: row i of the n×k
+ * `neighbors` and `cond` holds i's k neighbours and their conditional
+ * affinities (each row summing to 1); returns P = (P_cond + P_condᵀ) / (2n).
+ *
+ * @example
+ * // Three points, each with its k = 2 neighbours (the usual input: calibrateRows' output).
+ * const P = symmetrize(3, 2, Int32Array.of(1, 2, 0, 2, 1, 0), Float64Array.of(0.7, 0.3, 0.6, 0.4, 0.5, 0.5));
+ * // P.rowPtr, P.col, P.val: symmetric, summing to 1
+ */
 export function symmetrize(n: number, k: number, neighbors: Int32Array, cond: Float64Array): SparseMatrix {
   const job = symmetrizeJob(n, k, neighbors, cond, false);
   scatter(job, 0, 1);

@@ -20,7 +20,7 @@ export interface DisplacementOptions {
   sigma?: Weight;
 }
 
-export const defaultSigma = stepSchedule([[0, 20], [0.5, 15], [0.625, 10], [0.75, 8]]);
+export const defaultSigma: (progress: number) => number = stepSchedule([[0, 20], [0.5, 15], [0.625, 10], [0.75, 8]]);
 
 const SQRT_2PI = Math.sqrt(2 * Math.PI);
 /** The reference's ring radius: r and σ are measured in units where the lane scale is 20. */

@@ -43,9 +43,23 @@ export interface Loss {
 /** A weight that is constant or follows the optimisation's progress. */
 export type Weight = number | ((progress: number) => number);
 
+/**
+ * A weight's value at a progress fraction (0..1).
+ *
+ * @example
+ * weightAt(16, 0.3); // 16
+ * weightAt((p) => 1 - p, 0.25); // 0.75
+ */
 export const weightAt = (w: Weight, progress: number): number => (typeof w === "number" ? w : w(progress));
 
-/** A piecewise-constant schedule: [[from progress, value], …], ascending. */
+/**
+ * A piecewise-constant schedule: [[from progress, value], …], ascending.
+ *
+ * @example
+ * // The displacement loss's σ: 20, then 15 from half-way, 10 from 62.5 %, 8 from 75 %.
+ * const sigma = stepSchedule([[0, 20], [0.5, 15], [0.625, 10], [0.75, 8]]);
+ * displacement({ sigma, weight: stepSchedule([[0, 4], [0.5, 16]]) });
+ */
 export function stepSchedule(points: readonly (readonly [number, number])[]): (progress: number) => number {
   return (progress) => {
     let v = points[0][1];

@@ -17,7 +17,7 @@ import type { StepState } from "../state/state.ts";
 import { claimChunks, claimSteps, type KlStepView } from "./semantic_chunks.ts";
 import type { KlReply } from "./semantic_messages.ts";
 import { awaitChange } from "../../runtime/spin.ts";
-import { spawnThread, type Thread } from "../../runtime/threads.ts";
+import { siblingModule, spawnThread, type Thread } from "../../runtime/threads.ts";
 
 interface Worker {
   thread: Thread;
@@ -147,7 +147,7 @@ export class KlPool {
   }
 
   private async spawn(): Promise<Worker> {
-    const thread = await spawnThread(new URL("./semantic_worker.ts", import.meta.url));
+    const thread = await spawnThread(siblingModule("./semantic_worker", import.meta.url));
     const worker: Worker = { thread, idle: [] };
     thread.onMessage((data) => {
       const m = data as KlReply;

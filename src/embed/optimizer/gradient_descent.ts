@@ -1,10 +1,12 @@
 /**
  * Gradient descent with momentum and per-coordinate gains (Jacobs' delta-bar-
- * delta, as in t-SNE). Every step keeps its own gains and velocity.
+ * delta, as in t-SNE), the built-in Optimizer. Every step keeps its own gains
+ * and velocity (in its StepState, so checkpoints carry them).
  */
 import type { StepState } from "../state/state.ts";
+import type { Optimizer } from "./optimizer.ts";
 
-export interface OptimizerOptions {
+export interface GradientDescentOptions {
   /**
    * Step size, or "auto" (default): max(n / 4, 50) for a step of n points,
    * which scales with the 1/n size of t-SNE's gradients (Belkina et al.
@@ -18,17 +20,23 @@ export interface OptimizerOptions {
   minGain?: number;
 }
 
-export interface Optimizer {
-  /** Applies one update to a step from its accumulated gradient, then clears the gradient. */
-  update(s: StepState, iteration: number): void;
-}
+/** The options each built-in optimiser was made with: what a checkpoint saves. */
+const made = new WeakMap<Optimizer, GradientDescentOptions>();
 
-export function gradientDescent(options: OptimizerOptions = {}): Optimizer {
+/**
+ * The built-in optimiser: momentum 0.5 → 0.8 after 20 iterations, gains
+ * +0.2 / ×0.8 (floor 0.01), learning rate max(n / 4, 50) per step.
+ *
+ * @example
+ * new EvolutionaryEmbedding({ optimizer: gradientDescent({ learningRate: 200 }) });
+ */
+export function gradientDescent(options: GradientDescentOptions = {}): Optimizer {
   const rate = options.learningRate ?? "auto";
   const m0 = options.momentum ?? 0.5, m1 = options.finalMomentum ?? 0.8;
   const switchAt = options.momentumSwitch ?? 20, minGain = options.minGain ?? 0.01;
-  return {
-    update(s, iteration) {
+  const optimizer: Optimizer = {
+    name: "gradient-descent",
+    update(s: StepState, iteration: number): void {
       const momentum = iteration < switchAt ? m0 : m1;
       const lr = rate === "auto" ? Math.max(s.n / 4, 50) : rate;
       const { y, grad, gains, velocity } = s;
@@ -45,4 +53,12 @@ export function gradientDescent(options: OptimizerOptions = {}): Optimizer {
       }
     },
   };
+  made.set(optimizer, { ...options });
+  return optimizer;
+}
+
+/** The options of a built-in optimiser (a copy); undefined for any other. */
+export function gradientDescentOptions(optimizer: Optimizer): GradientDescentOptions | undefined {
+  const options = made.get(optimizer);
+  return options && { ...options };
 }

@@ -5,7 +5,7 @@ import { readStepTable, type StepTable } from "../../data/step_table.ts";
 import type { FrameTable } from "../../data/frame_table.ts";
 import { type QualityReport } from "../../quality/report.ts";
 import { EvolutionaryEmbedding, type EmbeddingOptions } from "../embedding.ts";
-import { splitSteps } from "../../data/per_step.ts";
+import { splitColumns } from "../../data/per_step.ts";
 import { toFrame } from "./frame.ts";
 import { initialFree } from "../state/init.ts";
 import { measureQuality } from "./measure.ts";
@@ -29,13 +29,14 @@ export interface EmbeddingResult {
 }
 
 export async function embedSteps(table: StepTable, options: BatchOptions = {}): Promise<EmbeddingResult> {
-  const steps = splitSteps(table);
+  const cols = readStepTable(table, { features: true });
+  const steps = splitColumns(cols);
   const embedding = new EvolutionaryEmbedding(options);
-  embedding.prompts.push(...readStepTable(table, { features: true }).prompts);
+  embedding.prompts.push(...cols.prompts);
   const t0 = performance.now();
   // Every instance starts at one free coordinate, from the last (most semantic) step.
   const last = steps[steps.length - 1];
-  const free = last && initialFree(last.features, last.instance.length, last.dim, embedding.layout, options.init ?? "pca", random(options.seed ?? 0));
+  const free = last && initialFree(embedding.prepared(last), last.instance.length, last.dim, embedding.layout, options.init ?? "pca", random(options.seed ?? 0));
   const startOf = new Map<number, number>();
   last?.instance.forEach((id, i) => startOf.set(id, free[i]));
   steps.forEach((s, i) => {

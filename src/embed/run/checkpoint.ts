@@ -155,13 +155,15 @@ export function readCheckpoint(bytes: Uint8Array): Checkpoint {
     state.velocity.set(interleave(vx, vy, from, n));
     return state;
   });
+  // Checkpoints made before the rename call iterationsPerStep "iterations".
+  const { iterations, ...options } = meta.options as SavedOptions & { iterations?: number };
   return {
     steps,
     pending: meta.pending.map(input),
     prompts: meta.prompts,
     random: meta.random.map((v) => v ?? NaN) as unknown as RandomState,
     counters: meta.counters,
-    options: meta.options,
+    options: iterations === undefined ? options : { iterationsPerStep: iterations, ...options },
     layout: meta.layout,
   };
 }

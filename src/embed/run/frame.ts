@@ -1,12 +1,22 @@
 /** Turns the embedding's state into a frame table in the layout's coordinates. */
 import { type FrameTable, frameTable } from "../../data/frame_table.ts";
 import { setGuides } from "../../data/guides.ts";
+import type { FreeSpan } from "../../layouts/layout.ts";
 import type { EvolutionaryEmbedding } from "../embedding.ts";
+import { SPEC_KEY } from "../spec/spec.ts";
 
-export function toFrame(embedding: EvolutionaryEmbedding, quality?: unknown): FrameTable {
+/**
+ * The frame of the embedding's points, with the quality report and, when
+ * the embedding was made from a spec, the spec (`diffusion-life.spec`).
+ * `like` is the embedding whose display arrangement (its lanes, and how far
+ * its points reach along them) the frame takes: by default its own; a
+ * transform's frame takes the fitted tree's, so its points are drawn where
+ * the tree's would be.
+ */
+export function toFrame(embedding: EvolutionaryEmbedding, quality?: unknown, like: Pick<EvolutionaryEmbedding, "steps" | "layout"> = embedding): FrameTable {
   const { steps } = embedding;
-  const extent = freeExtent(embedding);
-  const layout = embedding.layout.arrange((steps[steps.length - 1]?.step ?? 0) + 1, extent);
+  const span = freeSpan(like);
+  const layout = embedding.layout.arrange((like.steps[like.steps.length - 1]?.step ?? 0) + 1, span);
   const total = steps.reduce((sum, s) => sum + s.n, 0);
   const instance = new Int32Array(total), prompt = new Int32Array(total), step = new Int32Array(total);
   const x = new Float32Array(total), y = new Float32Array(total);
@@ -36,18 +46,20 @@ export function toFrame(embedding: EvolutionaryEmbedding, quality?: unknown): Fr
     layout: layout.name,
     quality,
   });
-  return setGuides(table, layout.guides(steps.map((s) => s.step), extent));
+  if (embedding.spec !== undefined) table.schema.metadata.set(SPEC_KEY, JSON.stringify(embedding.spec));
+  return setGuides(table, layout.guides(steps.map((s) => s.step), span));
 }
 
-/** The largest |y| of lane 0's display, which the layouts use to size guides and gaps. */
-function freeExtent({ steps, layout }: EvolutionaryEmbedding): number {
-  const out = new Float64Array(4);
-  let extent = 0;
+/** How far the points reach along their lanes (free coordinates), which layouts use to size guides and gaps. */
+function freeSpan({ steps, layout }: Pick<EvolutionaryEmbedding, "steps" | "layout">): FreeSpan {
+  const g = new Float64Array(2);
+  let min = Infinity, max = -Infinity;
   for (const s of steps) {
     for (let i = 0; i < s.n; i++) {
-      layout.display(s.y[2 * i], s.y[2 * i + 1], 0, out);
-      extent = Math.max(extent, Math.abs(out[1]));
+      const f = layout.free(s.y[2 * i], s.y[2 * i + 1], g);
+      if (f < min) min = f;
+      if (f > max) max = f;
     }
   }
-  return extent;
+  return min <= max ? { min, max } : { min: 0, max: 0 };
 }

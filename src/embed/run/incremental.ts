@@ -37,6 +37,8 @@ import { readStepTable, type StepTable } from "../../data/step_table.ts";
 import { DimensionError, DuplicateRowError, OptionError, StepOrderError, throwIfAborted } from "../../errors.ts";
 import { readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
 import { EvolutionaryEmbedding } from "../embedding.ts";
+import { gradientDescent, gradientDescentOptions } from "../optimizer/gradient_descent.ts";
+import { perplexityAffinity, perplexityOptions } from "../affinity/perplexity.ts";
 import type { Counters, IncrementalOptions, SavedOptions } from "./incremental_options.ts";
 import { toFrame } from "./frame.ts";
 import { measureQuality } from "./measure.ts";
@@ -64,7 +66,7 @@ const EXAGGERATION_SHARE = 0.5;
 
 export class IncrementalEmbedder {
   readonly embedding: EvolutionaryEmbedding;
-  private readonly options: Required<Pick<IncrementalOptions, "iterations" | "window" | "polish" | "late" | "quality" | "k">> & { instances?: number };
+  private readonly options: Required<Pick<IncrementalOptions, "iterationsPerStep" | "window" | "polish" | "late" | "quality" | "k">> & { instances?: number };
   private readonly saved: SavedOptions;
   private readonly pending = new StepBuffer();
   private counters: Counters = { updates: 0, totalIterations: 0, droppedRows: 0, maxStep: -1, ended: false, dim: -1 };
@@ -72,11 +74,12 @@ export class IncrementalEmbedder {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: IncrementalOptions = {}) {
-    const iterations = options.iterations ?? 20;
+    if ("iterations" in options) throw new OptionError("iterations", "is embedSteps' total; the incremental embedder takes iterationsPerStep");
+    const iterations = options.iterationsPerStep ?? 20;
     const integer = (name: string, v: number | undefined, min: number) => {
       if (v !== undefined && !(Number.isInteger(v) && v >= min)) throw new OptionError(name, `must be an integer ≥ ${min}, not ${v}`);
     };
-    integer("iterations", iterations, 1);
+    integer("iterationsPerStep", iterations, 1);
     integer("window", options.window, 0);
     integer("polish", options.polish, 0);
     integer("instances", options.instances, 1);
@@ -87,7 +90,7 @@ export class IncrementalEmbedder {
     const exaggeration = options.exaggeration ?? { factor: 4, iterations: Math.round(EXAGGERATION_SHARE * iterations) };
     this.embedding = new EvolutionaryEmbedding({ ...options, exaggeration });
     this.options = {
-      iterations,
+      iterationsPerStep: iterations,
       window: options.window ?? 0,
       polish: options.polish ?? 200,
       late: options.late ?? "error",
@@ -95,8 +98,21 @@ export class IncrementalEmbedder {
       k: options.k ?? 10,
       instances: options.instances,
     };
-    const { optimizer, pcaComponents, init, seed } = options;
-    this.saved = { ...this.options, optimizer, exaggeration, pcaComponents, init, seed };
+    const { optimizer, pcaComponents, init, seed, spec } = options;
+    // The built-in optimiser is saved by its options; a user's by its name, and is passed again to restore.
+    const builtIn = optimizer ? gradientDescentOptions(optimizer) : {};
+    // So is the built-in affinity (its metric and perplexity apply to the steps still to come).
+    const affinity = options.affinity ? perplexityOptions(options.affinity) : {};
+    this.saved = {
+      ...this.options,
+      exaggeration,
+      pcaComponents,
+      init,
+      seed,
+      ...(builtIn ? { optimizer: builtIn } : { customOptimizer: optimizer!.name }),
+      ...(affinity ? { affinity } : {}),
+      ...(spec !== undefined ? { spec } : {}),
+    };
   }
 
   /**
@@ -160,7 +176,7 @@ export class IncrementalEmbedder {
 
   /**
    * Embeds the steps complete now, each warm-started from the previous one
-   * and optimised for `iterations`, and returns the frame (undefined when no
+   * and optimised for `iterationsPerStep`, and returns the frame (undefined when no
    * step is complete). Updates, the finish and checkpoints run one at a
    * time, in call order. The signal, or `dispose()`, stops it within one
    * batch of iterations (CancelledError).
@@ -235,11 +251,22 @@ export class IncrementalEmbedder {
   /**
    * An embedder that continues exactly where the checkpointed one stopped.
    * The saved options apply unless `options` overrides them; a custom layout,
-   * affinity or loss must be passed again (the layout's name is checked).
+   * affinity, loss or optimiser must be passed again (the layout's and the
+   * optimiser's names are checked). The built-in optimiser is restored with
+   * its saved options.
    */
   static restore(bytes: Uint8Array, options: IncrementalOptions = {}): IncrementalEmbedder {
     const c = readCheckpoint(bytes);
-    const embedder = new IncrementalEmbedder({ ...c.options, ...options });
+    const { optimizer: builtIn, customOptimizer, affinity, ...saved } = c.options;
+    if (customOptimizer !== undefined && options.optimizer?.name !== customOptimizer) {
+      throw new OptionError("optimizer", `the checkpoint was made with the optimiser "${customOptimizer}": pass it again`);
+    }
+    const embedder = new IncrementalEmbedder({
+      ...saved,
+      ...options,
+      optimizer: options.optimizer ?? gradientDescent(builtIn),
+      affinity: options.affinity ?? perplexityAffinity(affinity),
+    });
     if (embedder.embedding.layout.name !== c.layout) {
       throw new OptionError("layout", `the checkpoint was made with the ${c.layout} layout, not ${embedder.embedding.layout.name}`);
     }
@@ -292,8 +319,8 @@ export class IncrementalEmbedder {
       throwIfAborted(stop, "incremental embedding");
       added.push(this.embedding.addStep(this.pending.take(step, this.counters.dim)));
       const first = this.embedding.steps.length - 1 - this.options.window;
-      await this.embedding.optimize(this.options.iterations, { active: (_, i) => i >= first, signal: stop });
-      iterations += this.options.iterations;
+      await this.embedding.optimize(this.options.iterationsPerStep, { active: (_, i) => i >= first, signal: stop });
+      iterations += this.options.iterationsPerStep;
     }
     throwIfAborted(stop, "incremental embedding");
     this.counters.totalIterations += iterations;

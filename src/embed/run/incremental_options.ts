@@ -3,10 +3,15 @@
  * counters that a checkpoint keeps.
  */
 import type { EmbeddingOptions } from "../embedding.ts";
+import type { GradientDescentOptions } from "../optimizer/gradient_descent.ts";
+import type { PerplexityOptions } from "../affinity/perplexity.ts";
 
 export interface IncrementalOptions extends EmbeddingOptions {
-  /** Iterations for each new step (default 20: the polished result is as good as with more). */
-  iterations?: number;
+  /**
+   * Iterations for each new step (default 20: the polished result is as good
+   * as with more). `embedSteps`' `iterations` is the total of a batch run.
+   */
+  iterationsPerStep?: number;
   /** Recent embedded steps optimised along with each new one (default 0). */
   window?: number;
   /** Iterations of the final pass over all steps (default 200; 0: none). */
@@ -21,11 +26,19 @@ export interface IncrementalOptions extends EmbeddingOptions {
   k?: number;
 }
 
-/** The options a checkpoint keeps (functions, such as a custom loss, cannot be saved). */
-export type SavedOptions = Pick<
-  IncrementalOptions,
-  "iterations" | "window" | "polish" | "late" | "instances" | "quality" | "k" | "optimizer" | "exaggeration" | "pcaComponents" | "init" | "seed"
->;
+/**
+ * The options a checkpoint keeps (functions, such as a custom loss, cannot be
+ * saved). Of the optimiser: the built-in's options, or the name of a user's
+ * optimiser, which must be passed again to restore. Of the affinity: the
+ * built-in's options (its perplexity and metric), with which it is made
+ * again on restore.
+ */
+export type SavedOptions =
+  & Pick<
+    IncrementalOptions,
+    "iterationsPerStep" | "window" | "polish" | "late" | "instances" | "quality" | "k" | "exaggeration" | "pcaComponents" | "init" | "seed" | "spec"
+  >
+  & { optimizer?: GradientDescentOptions; customOptimizer?: string; affinity?: PerplexityOptions };
 
 /** Counters a checkpoint carries so a restored embedder continues exactly. */
 export interface Counters {

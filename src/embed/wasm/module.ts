@@ -14,5 +14,6 @@ export function simdModule(base64: string): WebAssembly.Module | null {
 /** Grows the instance's memory to at least `bytes`; returns its buffer. */
 export function reserve(memory: WebAssembly.Memory, bytes: number): ArrayBuffer {
   if (bytes > memory.buffer.byteLength) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
-  return memory.buffer;
+  // The kernels' memories are never shared, so this is an ArrayBuffer (newer lib types say ArrayBufferLike).
+  return memory.buffer as ArrayBuffer;
 }
