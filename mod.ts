@@ -24,6 +24,7 @@ export {
   NonFiniteError,
   OptionError,
   SchemaError,
+  SpecError,
   StepOrderError,
   throwIfAborted,
   TruncatedError,
@@ -84,7 +85,7 @@ export type { Interpolation } from "./src/encoders/resample.ts";
 
 // The evolutionary embedding: affinities, kernels, losses, optimiser
 export type { Affinity, AffinityHint } from "./src/embed/affinity/affinity.ts";
-export { perplexityAffinity, type PerplexityOptions } from "./src/embed/affinity/perplexity.ts";
+export { type Metric, perplexityAffinity, type PerplexityOptions, unitRows } from "./src/embed/affinity/perplexity.ts";
 export { calibrateRow, calibrateRows } from "./src/embed/affinity/calibrate.ts";
 export { symmetrize } from "./src/embed/affinity/symmetrize.ts";
 export type { Kernel, KernelStep } from "./src/embed/kernel/kernel.ts";
@@ -116,6 +117,26 @@ export { toFrame } from "./src/embed/run/frame.ts";
 export { measureQuality } from "./src/embed/run/measure.ts";
 export { IncrementalEmbedder, type IncrementalStats } from "./src/embed/run/incremental.ts";
 export type { IncrementalOptions } from "./src/embed/run/incremental_options.ts";
+export { type FitOptions, type TransformOptions, TreeEmbedding, type TreeEmbeddingOptions } from "./src/embed/run/tree_embedding.ts";
+export type { TransformResult } from "./src/embed/run/transform.ts";
+
+// Specs: an embedding as data (JSON), its plugins by name
+export {
+  type CompleteSpec,
+  DEFAULT_SPEC,
+  type EmbeddingSpec,
+  type IncrementalSpec,
+  type LossSpec,
+  type OptionTable,
+  type OptionType,
+  type PhaseSpec,
+  type PluginSpec,
+  SPEC_KEY,
+  SPEC_VERSION,
+  type TransformSpec,
+} from "./src/embed/spec/spec.ts";
+export { checkSpec, loadSpec, readSpec, specJsonSchema, specOptions, type SpecRun } from "./src/embed/spec/compile.ts";
+export { type PluginContext, type PluginEntry, type PluginFactory, type PluginKind, type PluginKinds, PluginRegistry, plugins } from "./src/embed/spec/plugin_registry.ts";
 
 // Streaming (RxJS operators)
 export { evolve } from "./src/stream/evolve.ts";
@@ -138,6 +159,33 @@ export { type QualityReport, qualityReport, type QualityStep, type StepQuality }
 
 // Rendering (SVG)
 export { renderSvg, type SvgOptions } from "./src/render/svg.ts";
-export { lineageSvgRenderer, type Renderer, svgRenderer } from "./src/render/renderer.ts";
+export { lineageSvgRenderer, type Renderer, svgRenderer } from "./src/lineage/renderer.ts";
 export type { PageOptions } from "./src/render/page.ts";
 export { type LineageSvgOptions, renderLineageSvg } from "./src/lineage/lineage_svg.ts";
+
+// The geometry of the latent space: local latent basis, its readings, traversal edits
+export { symmetricEigenQL } from "./src/linalg/symmetric_ql.ts";
+export { denseOperator, orthonormalizeRows, type SymmetricOperator, topEigen, type TopEigen, type TopEigenOptions, topSingular, type TopSingular } from "./src/linalg/top_eigen.ts";
+export type { ClosedFormPosterior } from "./src/sources/closed_form.ts";
+export { type BasisEngine, type LocalBasis, rankOf } from "./src/geometry/local_basis.ts";
+export { closedFormJacobian, type ClosedFormJacobian, type ClosedFormJacobianOptions } from "./src/geometry/closed_form_jacobian.ts";
+export { type FeatureMap, jacobianVectorProducts, type JvpOptions, type Jvps } from "./src/geometry/finite_difference.ts";
+export { dctBasis, type DctBasis } from "./src/geometry/dct.ts";
+export { grassmannDistance, normalizedGrassmannDistance, principalAngles } from "./src/geometry/grassmann.ts";
+export { centroidOf, spectralCentroid, type SpectralCentroid, type SpectralOptions } from "./src/geometry/spectral_centroid.ts";
+export {
+  conditionsOf,
+  type DistanceRow,
+  distanceTable,
+  GEOMETRY_KEY,
+  type GeometryOptions,
+  type GeometryRow,
+  geometryTable,
+  levelAt,
+  spearman,
+  type StepGeometry,
+  stepGeometry,
+  type StepSummary,
+} from "./src/geometry/readings.ts";
+export { type Branch, BRANCHES_KEY, readBranches, traverse, type TraversalEdit, type TraversalOptions } from "./src/geometry/traversal.ts";
+export { type BasisSvgOptions, type ReadingsSeries, renderBasisSvg, renderReadingsSvg } from "./src/geometry/geometry_svg.ts";

@@ -22,3 +22,4 @@ export { closedFormOnnx, type ClosedFormOnnxOptions } from "./src/sources/closed
 export { onnxImageEncoder, type OnnxImageEncoder, type OnnxImageEncoderOptions } from "./src/encoders/onnx_image.ts";
 export { CLIP_PREPROCESSING, IMAGENET_PREPROCESSING, type ImagePreprocessing } from "./src/encoders/preprocess.ts";
 export { DIGIT_ENCODER_URL, digitEncoder, type DigitEncoderOptions } from "./src/encoders/digit.ts";
+export { compareToFull, type JacobianMethod, onnxJacobian, type OnnxJacobian, type OnnxJacobianOptions, type SketchError } from "./src/geometry/onnx_jacobian.ts";

@@ -18,7 +18,9 @@ export type ErrorCode =
   | "truncated"
   | "cancelled"
   | "missing-dependency"
-  | "invalid-spec";
+  | "invalid-spec"
+  | "out-of-range"
+  | "limit-exceeded";
 
 export class DiffusionLifeError extends Error {
   readonly code: ErrorCode;
@@ -60,6 +62,30 @@ export class DuplicateRowError extends DiffusionLifeError {
 export class StepOrderError extends DiffusionLifeError {
   constructor(message: string, where: { row?: number } = {}) {
     super("out-of-order", message, { column: "step", ...where });
+  }
+}
+/**
+ * A value is outside the range its column allows: an id that does not fit
+ * Int32 (an Int64 or UInt32 column is read only when every value fits), a
+ * negative step.
+ */
+export class OutOfRangeError extends DiffusionLifeError {
+  constructor(message: string, where: { column?: string; row?: number } = {}) {
+    super("out-of-range", message, where);
+  }
+}
+/**
+ * Data larger than a configured ceiling (`DataLimits`: values per row,
+ * bytes per record batch); `limit` names the ceiling, so a caller who
+ * trusts the data can raise it.
+ */
+export class LimitError extends DiffusionLifeError {
+  /** The ceiling that was exceeded: "maxRowWidth" or "maxBatchBytes". */
+  readonly limit: string;
+
+  constructor(limit: string, message: string, where: { column?: string; row?: number } = {}) {
+    super("limit-exceeded", `${message} (the ceiling ${limit} can be raised through the limits option)`, where);
+    this.limit = limit;
   }
 }
 /** An option is out of range or inconsistent. */

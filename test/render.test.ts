@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { frameTable, type FrameTable } from "../src/data/frame_table.ts";
 import { DiffusionLifeError } from "../src/errors.ts";
 import { GUIDES_KEY, readGuides, setGuides, type Guide } from "../src/data/guides.ts";
-import { TABLEAU10 } from "../src/render/palette.ts";
+import { promptColors } from "../src/render/palette.ts";
 import { escapeXml, renderSvg } from "../src/render/svg.ts";
 import { random } from "../src/util/random.ts";
 
@@ -218,7 +218,8 @@ test("render: valid XML with a viewBox and the requested size", () => {
   assert.is(root.attrs.width, "640");
   assert.is(root.attrs.viewBox, `0 0 640 ${root.attrs.height}`);
   assert.is(byClass(root, "title").length, 1);
-  assert.match(byClass(root, "title")[0].text, /radial/);
+  const title = byClass(root, "title")[0];
+  assert.match(title.text + title.children.map((line) => line.text).join(" "), /radial/, "the title, or its lines when wrapped");
 });
 
 test("render: one circle per row, coloured by prompt, grouped by step in step order", () => {
@@ -231,8 +232,9 @@ test("render: one circle per row, coloured by prompt, grouped by step in step or
   assert.is(circles.length, s.rows);
   assert.equal(points.children.map((g) => Number(g.attrs["data-step"])), [0, 1, 2, 3, 4, 5, 6, 7]);
   for (const g of points.children) assert.is(g.children.length, 30);
-  // Colour follows the prompt: instance id = prompt·10 + i in the synthetic frame.
-  for (const c of circles) assert.is(c.attrs.fill, TABLEAU10[Math.floor(Number(c.attrs["data-instance"]) / 10)]);
+  // Colour follows the prompt's label: instance id = prompt·10 + i in the synthetic frame.
+  const colors = promptColors(PROMPTS);
+  for (const c of circles) assert.is(c.attrs.fill, colors[Math.floor(Number(c.attrs["data-instance"]) / 10)]);
 });
 
 test("render: one track per instance, its vertices the instance's points in step order", () => {
@@ -248,7 +250,7 @@ test("render: one track per instance, its vertices the instance's points in step
     const v = vertices(path.attrs.d);
     assert.is(v.length, s.steps);
     v.forEach((xy, t) => assert.equal(xy, pointAt.get(`${path.attrs["data-instance"]}/${t}`)));
-    assert.is(path.attrs.stroke, TABLEAU10[Math.floor(Number(path.attrs["data-instance"]) / 10)]);
+    assert.is(path.attrs.stroke, promptColors(PROMPTS)[Math.floor(Number(path.attrs["data-instance"]) / 10)]);
   }
   const off = parseXml(renderSvg(s.table, { showTracks: false }));
   assert.is(byClass(off, "tracks").length, 0);
@@ -260,7 +262,7 @@ test("render: the legend has one entry per prompt with its colour and label", ()
   const root = parseXml(renderSvg(s.table));
   const entries = byClass(one(root, "legend"), "legend-entry");
   assert.equal(entries.map((e) => byName(e, "text")[0].text), PROMPTS);
-  assert.equal(entries.map((e) => byName(e, "rect")[0].attrs.fill), TABLEAU10.slice(0, 3));
+  assert.equal(entries.map((e) => byName(e, "rect")[0].attrs.fill), promptColors(PROMPTS));
   assert.is(byClass(parseXml(renderSvg(s.table, { showLegend: false })), "legend").length, 0);
   // A custom palette is used, cycling when it is short.
   const custom = parseXml(renderSvg(s.table, { palette: ["red", "blue"] }));

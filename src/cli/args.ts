@@ -6,11 +6,22 @@
  */
 import { parseArgs } from "node:util";
 import { DiffusionLifeError } from "../errors.ts";
+import { closest } from "../util/closest.ts";
 
 /** A wrong command line: an unknown flag, a flag value out of range (exit code 2). */
 export class UsageError extends DiffusionLifeError {
   constructor(message: string) {
     super("invalid-option", message);
+  }
+}
+
+/**
+ * Standard output's reader went away (EPIPE: `… | head`). A command whose
+ * stdout is its output stops; one that only reports there goes on quietly.
+ */
+export class BrokenPipeError extends DiffusionLifeError {
+  constructor() {
+    super("cancelled", "standard output was closed by its reader");
   }
 }
 
@@ -36,7 +47,7 @@ export interface Command {
 
 /** What a command may touch of the process: injected, so tests run commands in-process. */
 export interface CliIO {
-  /** Writes to standard output, resolving once the data is taken (backpressure). */
+  /** Writes to standard output, resolving once the data is taken (backpressure); rejects with BrokenPipeError once its reader has gone. */
   stdout(data: string | Uint8Array): Promise<void>;
   stderr(text: string): void;
   /** Standard input as byte chunks. */
@@ -65,12 +76,15 @@ export const COMMON_FLAGS: Flags = {
   progress: { type: "boolean", help: "draw progress bars on stderr even when it is not a terminal" },
 };
 
+/** A value that parseArgs would take for a flag ("-5", "-0.5", "-1e3"): a negative number. */
+const NEGATIVE = /^-(\d|\.\d)/;
+
 export function parse(command: Command, argv: string[]): ParsedArgs {
   const flags = { ...command.flags, ...COMMON_FLAGS };
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: joinNegatives(flags, argv),
       options: Object.fromEntries(Object.entries(flags).map(([name, f]) => [name, f.short ? { type: f.type, short: f.short } : { type: f.type }])),
       allowPositionals: true,
       strict: true,
@@ -78,7 +92,9 @@ export function parse(command: Command, argv: string[]): ParsedArgs {
   } catch (error) {
     // parseArgs' messages name the flag ("Unknown option '--x'"); drop its hints about "--" and positionals.
     const message = (error as Error).message.split(/\.\s/)[0].replace(/\.$/, "");
-    throw new UsageError(`${message} (see diffusion-life ${command.name} --help)`);
+    const unknown = /^Unknown option '(-{1,2})([^']*)'/.exec(message);
+    const guess = unknown && closest(unknown[2], Object.keys(flags));
+    throw new UsageError(`${message}${guess ? ` (did you mean --${guess}?)` : ""} (see diffusion-life ${command.name} --help)`);
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
   const string = (name: string) => values[name] as string | undefined;
@@ -114,6 +130,28 @@ export function parse(command: Command, argv: string[]): ParsedArgs {
       return raw as (typeof choices)[number];
     },
   };
+}
+
+/**
+ * `--steps -5` as `--steps=-5`: parseArgs refuses a value that starts with a
+ * dash as "ambiguous"; a negative number after a flag that takes a value is
+ * that flag's value (and the range check then says what is wrong with it).
+ */
+function joinNegatives(flags: Flags, argv: readonly string[]): string[] {
+  const takesValue = new Map<string, string>();
+  for (const [name, f] of Object.entries(flags)) {
+    if (f.type !== "string") continue;
+    takesValue.set(`--${name}`, name);
+    if (f.short) takesValue.set(`-${f.short}`, name);
+  }
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--") return [...out, ...argv.slice(i)];
+    const name = takesValue.get(argv[i]);
+    if (name !== undefined && i + 1 < argv.length && NEGATIVE.test(argv[i + 1])) out.push(`--${name}=${argv[++i]}`);
+    else out.push(argv[i]);
+  }
+  return out;
 }
 
 /** The help text of a command. */

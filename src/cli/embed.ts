@@ -7,14 +7,15 @@
  * and `tree-branches.json` (the branch points, also summarised on stdout).
  */
 import { embedSteps } from "../embed/run/batch.ts";
-import { writeOutput, writeTable } from "../runtime/write_files.ts";
+import { OutputFiles } from "../runtime/write_files.ts";
 import { pngAssets } from "../runtime/png_assets.ts";
 import { type BranchPoint, lineageTree } from "../lineage/lineage.ts";
 import { renderLineageSvg } from "../lineage/lineage_svg.ts";
-import { svgToPng } from "../render/png.ts";
+import { MAX_PNG_SIDE, svgToPng } from "../render/png.ts";
 import { renderSvg } from "../render/svg.ts";
 import { loadRecording } from "../sources/recording.ts";
-import { type Command, type Flags, UsageError } from "./args.ts";
+import { throwIfAborted } from "../errors.ts";
+import { BrokenPipeError, type Command, type Flags, UsageError } from "./args.ts";
 import { applyEncoders, chooseEncoders, ENCODER_FLAGS } from "./encoding.ts";
 import { chooseLayouts, knownLayoutNames } from "./layouts.ts";
 import { progressBar } from "./progress.ts";
@@ -59,54 +60,72 @@ export const embed: Command = {
     const scale = args.number("scale", 2, 0.01);
     const threshold = args.number("threshold", 1.5, 0);
     const shape = args.choice("tree-shape", ["radial", "rectilinear"] as const, "radial");
+    if (args.flag("png") && width * scale > MAX_PNG_SIDE) {
+      throw new UsageError(`--scale ${scale} with --width ${width} makes pictures ${Math.ceil(width * scale)} px wide; PNGs are at most ${MAX_PNG_SIDE} px a side`);
+    }
     const { signal } = io;
     const [input] = args.positionals;
-
-    const steps = await loadRecording(input === "-" ? io.stdin() : input, { signal });
-    const encoders = await chooseEncoders(args);
-    const encodeBar = progressBar("encoding", io, args);
-    const encoded = await applyEncoders(steps, encoders, { signal, onProgress: (d, t) => encodeBar.update(d, t) });
-    encodeBar.finish();
-
-    const written: string[] = [];
-    const picture = async (name: string, svg: string) => {
-      await writeOutput(`${out}/${name}.svg`, svg);
-      written.push(`${out}/${name}.svg`);
-      if (args.flag("png")) {
-        await writeOutput(`${out}/${name}.png`, await svgToPng(svg, await pngAssets(), { scale }));
-        written.push(`${out}/${name}.png`);
-      }
-    };
-    for (const layout of layouts) {
-      if (layout === "tree") {
-        const tree = lineageTree(encoded, { threshold, shape, seed });
-        await writeTable(`${out}/tree-nodes.arrow`, tree.nodes);
-        await writeTable(`${out}/tree-links.arrow`, tree.links);
-        await writeOutput(`${out}/tree-branches.json`, JSON.stringify(tree.branchPoints, null, 2) + "\n");
-        written.push(`${out}/tree-nodes.arrow`, `${out}/tree-links.arrow`, `${out}/tree-branches.json`);
-        await picture("tree", renderLineageSvg(tree, { width }));
-        await io.stdout(`tree: ${tree.nodes.numRows} nodes, ${tree.branchPoints.length} branch points\n`);
-        for (const b of tree.branchPoints) await io.stdout(`  ${describeBranch(b)}\n`);
-        continue;
-      }
-      const { name } = layout;
-      const bar = progressBar(`embedding (${name})`, io, args);
-      const result = await embedSteps(encoded, {
-        layout,
-        iterations,
-        seed,
-        signal,
-        onProgress: ({ phase, done, total }) => phase === "optimize" && bar.update(done, total),
+    // The folder is made and checked before any work; outputs are staged there and renamed into place at the end.
+    const files = await OutputFiles.open(out);
+    try {
+      // The report on stdout may be cut short (`| head -1`); the files are the output, and are all written.
+      const report = (text: string) => io.stdout(text).catch((error) => {
+        if (!(error instanceof BrokenPipeError)) throw error;
       });
-      bar.finish();
-      await writeTable(`${out}/${name}.arrow`, result.frame);
-      written.push(`${out}/${name}.arrow`);
-      await picture(name, renderSvg(result.frame, { width }));
-      const q = result.quality;
-      await io.stdout(
-        `${name}: trustworthiness ${q.meanTrustworthiness.toFixed(3)}, alignment ratio ${q.alignmentRatio.toFixed(3)}\n`,
-      );
+      // Between phases: let a signal be heard, and stop when it was.
+      const checkpoint = async (what: string) => {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        throwIfAborted(signal, what);
+      };
+      const steps = await loadRecording(input === "-" ? io.stdin() : input, { signal });
+      await checkpoint("embed");
+      const encoders = await chooseEncoders(args, (text) => io.stderr(`diffusion-life embed: ${text}`));
+      const encodeBar = progressBar("encoding", io, args);
+      const encoded = await applyEncoders(steps, encoders, { signal, onProgress: (d, t) => encodeBar.update(d, t) });
+      encodeBar.finish();
+
+      const picture = async (name: string, svg: string) => {
+        await files.write(`${name}.svg`, svg);
+        if (args.flag("png")) {
+          await checkpoint("embed");
+          await files.write(`${name}.png`, await svgToPng(svg, await pngAssets(), { scale }));
+        }
+      };
+      for (const layout of layouts) {
+        await checkpoint("embed");
+        if (layout === "tree") {
+          const tree = lineageTree(encoded, { threshold, shape, seed });
+          await files.table("tree-nodes.arrow", tree.nodes);
+          await files.table("tree-links.arrow", tree.links);
+          await files.write("tree-branches.json", JSON.stringify(tree.branchPoints, null, 2) + "\n");
+          await picture("tree", renderLineageSvg(tree, { width }));
+          await report(`tree: ${tree.nodes.numRows} nodes, ${tree.branchPoints.length} branch points\n`);
+          for (const b of tree.branchPoints) await report(`  ${describeBranch(b)}\n`);
+          continue;
+        }
+        const { name } = layout;
+        const bar = progressBar(`embedding (${name})`, io, args);
+        const result = await embedSteps(encoded, {
+          layout,
+          iterations,
+          seed,
+          signal,
+          onProgress: ({ phase, done, total }) => phase === "optimize" && bar.update(done, total),
+        });
+        bar.finish();
+        await files.table(`${name}.arrow`, result.frame);
+        await picture(name, renderSvg(result.frame, { width }));
+        const q = result.quality;
+        await report(
+          `${name}: trustworthiness ${q.meanTrustworthiness.toFixed(3)}, alignment ratio ${q.alignmentRatio.toFixed(3)}\n`,
+        );
+      }
+      await checkpoint("embed");
+      const written = await files.commit();
+      await report(`wrote ${written.join(", ")}\n`);
+    } catch (error) {
+      await files.discard(); // a failed or interrupted run leaves the previous outputs as they were
+      throw error;
     }
-    await io.stdout(`wrote ${written.join(", ")}\n`);
   },
 };

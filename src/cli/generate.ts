@@ -5,7 +5,8 @@
  * is computed, for `diffusion-life watch -`).
  */
 import { writeIpcStream } from "../data/ipc_stream.ts";
-import { writeTable } from "../runtime/write_files.ts";
+import { dirname } from "node:path";
+import { prepareFolder, writeTable } from "../runtime/write_files.ts";
 import { collectSteps } from "../sources/collect.ts";
 import { mnistDiffusion, type MnistDiffusionOptions, type MnistPrompt } from "../sources/mnist_diffusion.ts";
 import { type Command, type Flags, type ParsedArgs, UsageError } from "./args.ts";
@@ -52,6 +53,8 @@ export const generate: Command = {
     if (args.positionals.length > 0) throw new UsageError(`generate takes no positional arguments, got "${args.positionals[0]}"`);
     const options = generatorOptions(args, io.signal);
     const output = args.string("output") ?? "steps.arrow";
+    // A folder that cannot be made or written is an error now, not after the generation.
+    if (output !== "-") await prepareFolder(dirname(output), "output");
     const total = options.steps ?? 20;
     const bar = progressBar("generating", io, args);
     let done = 0;

@@ -2,11 +2,13 @@
  * The `diffusion-life` command line: dispatches to a command, prints help,
  * and turns errors into one line on stderr and an exit code — 0 done,
  * 1 the work failed (a bad file, a typed error), 2 the command line is wrong,
- * 130 interrupted. Set DIFFUSION_LIFE_DEBUG=1 for the stack trace.
+ * 130 interrupted, 141 standard output closed by its reader (quietly, as
+ * Unix tools end on SIGPIPE). Set DIFFUSION_LIFE_DEBUG=1 for the stack trace.
  */
 import { CancelledError } from "../errors.ts";
 import { VERSION } from "../version.ts";
-import { type CliIO, type Command, help, parse, UsageError } from "./args.ts";
+import { closest } from "../util/closest.ts";
+import { BrokenPipeError, type CliIO, type Command, help, parse, UsageError } from "./args.ts";
 import { embed } from "./embed.ts";
 import { generate } from "./generate.ts";
 import { watch } from "./watch.ts";
@@ -28,29 +30,37 @@ const USAGE = [
 
 export async function main(argv: readonly string[], io: CliIO, debug = false): Promise<number> {
   const [name, ...rest] = argv;
+  // Help and the version to a reader that has gone (`| head -1`): nothing more to say.
+  const say = (text: string) => io.stdout(text).catch((error) => {
+    if (!(error instanceof BrokenPipeError)) throw error;
+  });
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     const command = COMMANDS.find((c) => c.name === rest[0]);
-    await io.stdout(command ? help(command) : USAGE);
+    await say(command ? help(command) : USAGE);
     return name === undefined ? 2 : 0;
   }
   if (name === "--version" || name === "-V") {
-    await io.stdout(`${VERSION}\n`);
+    await say(`${VERSION}\n`);
     return 0;
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
-    io.stderr(`diffusion-life: unknown command "${name}" (commands: ${COMMANDS.map((c) => c.name).join(", ")}; see --help)\n`);
+    const names = COMMANDS.map((c) => c.name);
+    const guess = closest(name.replace(/^-+/, ""), names);
+    io.stderr(`diffusion-life: unknown command "${name}"${guess ? ` (did you mean "${guess}"?)` : ""} (commands: ${names.join(", ")}; see --help)\n`);
     return 2;
   }
   try {
     const args = parse(command, [...rest]);
     if (args.flag("help")) {
-      await io.stdout(help(command));
+      await say(help(command));
       return 0;
     }
     await command.run(args, io);
     return 0;
   } catch (error) {
+    // The reader of our output went away (`| head`): stop quietly, as Unix tools do (128 + SIGPIPE).
+    if (error instanceof BrokenPipeError) return 141;
     if (error instanceof CancelledError || io.signal.aborted) {
       io.stderr(`\ndiffusion-life ${name}: interrupted\n`);
       return 130;

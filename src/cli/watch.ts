@@ -2,7 +2,10 @@
  * `diffusion-life watch`: the live viewer on the default generator (no
  * argument), a recorded step table (a file, replayed step by step) or an
  * Arrow IPC stream on stdin (`-`, e.g. from `diffusion-life generate -o -`).
- * A file is replayed one step at a time, --interval ms apart.
+ * A file is replayed one step at a time, --interval ms apart. With
+ * --backlog n, at most n complete steps wait for the embedder: when a source
+ * outruns it, the oldest waiting steps are dropped (and counted on the page),
+ * which bounds memory and the frames' latency.
  * Serves on 127.0.0.1 unless --host says otherwise, and keeps serving after
  * the generation ends until Ctrl-C (or stops then, with --once).
  */
@@ -13,6 +16,7 @@ import { startViewer } from "../viewer/start.ts";
 import { readRecording } from "../sources/recording.ts";
 import { fromAsync } from "../stream/from_async.ts";
 import { liveMnistDiffusion } from "../stream/live_mnist.ts";
+import { loadMnist } from "../sources/mnist.ts";
 import { runLive } from "../viewer/run_live.ts";
 import { ViewerSession } from "../viewer/viewer_session.ts";
 import { type Command, UsageError } from "./args.ts";
@@ -39,6 +43,7 @@ export const watch: Command = {
     iterations: { type: "string", value: "<n>", help: "embedding iterations per new step (default 50)" },
     threshold: { type: "string", value: "<h>", help: "lineage tree cut height (default 1.5)" },
     interval: { type: "string", value: "<ms>", help: "pause between the steps of a replayed file (default 200)" },
+    backlog: { type: "string", value: "<n>", help: "complete steps that may wait for the embedder; more, and the oldest are dropped (default: no limit)" },
     once: { type: "boolean", help: "stop serving when the generation is done" },
   },
   async run(args, io) {
@@ -50,6 +55,7 @@ export const watch: Command = {
     const threshold = args.number("threshold", 1.5, 0);
     const interval = args.number("interval", 200, 0);
     const seed = args.integer("seed", 0);
+    const backlog = args.string("backlog") === undefined ? undefined : args.integer("backlog", 0, 1);
     const chosen = await chooseLayouts(args.string("layout") ?? "radial,rectilinear,tree");
     const layouts = chosen.filter((c) => c !== "tree");
     const { signal } = io;
@@ -60,6 +66,8 @@ export const watch: Command = {
       const options = generatorOptions(args);
       total = options.steps ?? 20;
       source = liveMnistDiffusion(options);
+      // Parsing the digits holds the thread for seconds: before the server starts, not while a page loads.
+      await loadMnist();
     } else {
       source = fromAsync(async function* (stop) {
         for await (const table of readRecording(input === "-" ? io.stdin() : input, { signal: stop })) {
@@ -74,7 +82,7 @@ export const watch: Command = {
         }
       });
     }
-    const encoders = await chooseEncoders(args);
+    const encoders = await chooseEncoders(args, (text) => io.stderr(`diffusion-life watch: ${text}`));
     const session = new ViewerSession();
     const server = await startViewer(session, { host, port });
     await io.stdout(`viewer: ${server.url} (Ctrl-C to stop)\n`);
@@ -89,6 +97,7 @@ export const watch: Command = {
         threshold,
         seed,
         signal,
+        backlog,
       });
       bar.finish();
       await io.stdout(`done: ${received} step table${received === 1 ? "" : "s"} embedded${args.flag("once") ? "" : "; still serving (Ctrl-C to stop)"}\n`);

@@ -20,9 +20,10 @@ import {
   Utf8,
   type DataType,
   type Table,
-  type Vector,
+  Vector,
 } from "apache-arrow";
-import { DimensionError, NonFiniteError, SchemaError } from "../errors.ts";
+import { DimensionError, NonFiniteError, OutOfRangeError, SchemaError } from "../errors.ts";
+import { checkPresent, checkRowWidth, DEFAULT_LIMITS, type DataLimits } from "./sizes.ts";
 
 export const int32Column = (values: Int32Array): Vector => makeVector(values);
 export const float32Column = (values: Float32Array): Vector => makeVector(values);
@@ -56,27 +57,59 @@ function utf8Buffers(labels: readonly string[]) {
 
 // ---- reading -------------------------------------------------------------
 
+/** A column whose buffers hold what its lengths declare (FormatError otherwise: see checkPresent). */
 function column(table: Table, name: string): Vector {
   const col = table.getChild(name);
   if (!col) {
     const have = table.schema.fields.map((f) => f.name).join(", ");
     throw new SchemaError("missing-column", `missing column "${name}" (the table has: ${have})`, { column: name });
   }
+  checkPresent(col, name);
   return col;
+}
+
+/** SchemaError at the first null row of a column that may hold none. */
+function refuseNulls(col: Vector, name: string): void {
+  if (col.nullCount === 0) return;
+  let row = 0;
+  for (const chunk of col.data) {
+    for (let i = 0; i < chunk.length; i++, row++) {
+      if (!chunk.getValid(i)) throw new SchemaError("wrong-type", `column "${name}" has a null at row ${row}`, { column: name, row });
+    }
+  }
 }
 
 function wrongType(name: string, want: string, got: DataType): never {
   throw new SchemaError("wrong-type", `column "${name}" must be ${want}, not ${got}`, { column: name });
 }
 
-/** An integer column as Int32Array (Int8..Int64 accepted, values must fit). */
+/**
+ * An integer column as Int32Array, exactly: Int8..Int64 and UInt8..UInt64
+ * are accepted when every value fits Int32 (OutOfRangeError naming the row
+ * of the first that does not; nothing is wrapped).
+ */
 export function readInt32(table: Table, name: string): Int32Array {
   const col = column(table, name);
   if (col.type.typeId !== Type.Int) wrongType(name, "Int32", col.type);
-  if (col.nullCount > 0) throw new SchemaError("wrong-type", `column "${name}" has null values`, { column: name });
+  refuseNulls(col, name);
   const out = new Int32Array(col.length);
-  let i = 0;
-  for (const v of col) out[i++] = Number(v);
+  const exact = (col.type as Int32).bitWidth <= 16 || ((col.type as Int32).bitWidth === 32 && (col.type as Int32).isSigned);
+  let row = 0;
+  for (const chunk of col.data) {
+    const values = chunk.values as ArrayLike<number | bigint>;
+    if (exact) {
+      out.set((values as Int32Array).subarray(0, chunk.length), row);
+      row += chunk.length;
+      continue;
+    }
+    for (let i = 0; i < chunk.length; i++, row++) {
+      const v = values[i];
+      if (v < -2147483648 || v > 2147483647) {
+        throw new OutOfRangeError(`column "${name}" holds ${v} at row ${row}, outside the Int32 range its ids must fit`, { column: name, row });
+      }
+      out[row] = Number(v);
+    }
+  }
   return out;
 }
 
@@ -84,16 +117,19 @@ export function readInt32(table: Table, name: string): Int32Array {
 export function readFloat32(table: Table, name: string, finite = true): Float32Array {
   const col = column(table, name);
   if (col.type.typeId !== Type.Float && col.type.typeId !== Type.Int) wrongType(name, "Float32", col.type);
+  refuseNulls(col, name);
   const out = Float32Array.from(col.toArray() as ArrayLike<number>, Number);
   if (finite) checkFinite(out, name, 1);
   return out;
 }
 
-/** Dictionary<Utf8> (or plain Utf8) column as per-row codes and labels. */
+const STRINGS: readonly Type[] = [Type.Utf8, Type.LargeUtf8, Type.Utf8View];
+
+/** Dictionary<Utf8> (or plain Utf8, LargeUtf8, Utf8View: polars' String) column as per-row codes and labels. */
 export function readDictionary(table: Table, name: string): { codes: Int32Array; labels: string[] } {
   const col = column(table, name);
-  if (col.type.typeId === Type.Utf8 || col.type.typeId === Type.LargeUtf8) return encodeStrings(col, name);
-  if (col.type.typeId !== Type.Dictionary) wrongType(name, "Dictionary<Utf8>", col.type);
+  if (STRINGS.includes(col.type.typeId)) return encodeStrings(col, name);
+  if (col.type.typeId !== Type.Dictionary || !STRINGS.includes((col.type as Dictionary).dictionary.typeId)) wrongType(name, "Dictionary<Utf8>", col.type);
   // Batches may carry different dictionaries (delta or replacement), so
   // labels are re-coded into one table-wide list.
   return encodeStrings(col, name);
@@ -121,34 +157,40 @@ function encodeStrings(col: Vector, name: string): { codes: Int32Array; labels: 
 /**
  * A FixedSizeList<Float32> (or List<Float32> of one length) column as one
  * flat row-major Float32Array, checked finite (unless `finite` is false: a
- * table already validated).
+ * table already validated). Null rows or values are a SchemaError; a row
+ * wider than `limits.maxRowWidth` a LimitError, before anything is allocated.
  */
-export function readVectors(table: Table, name: string, finite = true): { values: Float32Array; dim: number } {
+export function readVectors(table: Table, name: string, finite = true, limits: Required<DataLimits> = DEFAULT_LIMITS): { values: Float32Array; dim: number } {
   const col = column(table, name);
   const t = col.type;
+  refuseNulls(col, name);
   if (t.typeId === Type.FixedSizeList) {
     const child = (t as FixedSizeList).children[0].type;
     if (child.typeId !== Type.Float || (child as Float).precision === Precision.HALF) wrongType(name, "FixedSizeList<Float32>", t);
     const dim = (t as FixedSizeList).listSize;
+    checkRowWidth(dim, name, limits);
+    for (const chunk of col.data) refuseNulls(new Vector([chunk.children[0]]), name);
     const values = new Float32Array(col.length * dim);
     let offset = 0;
     for (const chunk of col.data) {
-      const childData = chunk.children[0];
-      const from = childData.offset + chunk.offset * dim;
+      // The chunk's values start at its first row (apache-arrow slices them with the chunk).
       const length = chunk.length * dim;
-      values.set((childData.values as Float32Array | Float64Array).subarray(from, from + length), offset);
+      values.set((chunk.children[0].values as Float32Array | Float64Array).subarray(0, length), offset);
       offset += length;
     }
     if (finite) checkFinite(values, name, dim);
     return { values, dim };
   }
   if (t.typeId === Type.List || t.typeId === Type.LargeList) {
+    const child = (t as List).valueType;
+    if (child.typeId !== Type.Float && child.typeId !== Type.Int) wrongType(name, "FixedSizeList<Float32>", t);
+    for (const chunk of col.data) refuseNulls(new Vector([chunk.children[0]]), name);
     let dim = -1;
     const rows: ArrayLike<number>[] = [];
     let i = 0;
     for (const v of col) {
-      const row = v ? (v.toArray() as ArrayLike<number>) : [];
-      if (dim < 0) dim = row.length;
+      const row = v.toArray() as ArrayLike<number>;
+      if (dim < 0) checkRowWidth((dim = row.length), name, limits);
       else if (row.length !== dim) {
         throw new DimensionError(`column "${name}" changes length from ${dim} to ${row.length} at row ${i}`, { column: name, row: i });
       }
@@ -192,6 +234,7 @@ export function listColumn(values: Int32Array | Float64Array, offsets: Int32Arra
 export function readFloat64(table: Table, name: string): Float64Array {
   const col = column(table, name);
   if (col.type.typeId !== Type.Float || (col.type as Float).precision !== Precision.DOUBLE) wrongType(name, "Float64", col.type);
+  refuseNulls(col, name);
   return Float64Array.from(col.toArray() as Float64Array);
 }
 
@@ -206,18 +249,20 @@ export function readList(table: Table, name: string, item: "int32" | "float64"):
     ? child?.typeId === Type.Int && (child as Int32).bitWidth === 32
     : child?.typeId === Type.Float && (child as Float).precision === Precision.DOUBLE;
   if (!fits) wrongType(name, want, col.type);
+  refuseNulls(col, name);
+  // A chunk's offsets start at its first row; they index its values (checkPresent: inside them).
   const offsets = new Int32Array(col.length + 1);
   let row = 0;
   for (const chunk of col.data) {
     const at = chunk.valueOffsets as Int32Array;
-    for (let r = 0; r < chunk.length; r++, row++) offsets[row + 1] = offsets[row] + at[chunk.offset + r + 1] - at[chunk.offset + r];
+    for (let r = 0; r < chunk.length; r++, row++) offsets[row + 1] = offsets[row] + at[r + 1] - at[r];
   }
   const values = item === "int32" ? new Int32Array(offsets[col.length]) : new Float64Array(offsets[col.length]);
   row = 0;
   for (const chunk of col.data) {
     const at = chunk.valueOffsets as Int32Array, data = chunk.children[0];
-    const from = data.offset + at[chunk.offset], to = data.offset + at[chunk.offset + chunk.length];
-    values.set((data.values as Int32Array | Float64Array).subarray(from, to), offsets[row]);
+    refuseNulls(new Vector([data]), name);
+    values.set((data.values as Int32Array | Float64Array).subarray(at[0], at[chunk.length]), offsets[row]);
     row += chunk.length;
   }
   return { values, offsets };

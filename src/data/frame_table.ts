@@ -51,8 +51,10 @@ export interface FrameUpdate {
   latencyMs: number;
   /** Rows buffered for later updates when this frame was made. */
   pendingRows: number;
-  /** Rows dropped so far as late (with the "drop" policy). */
+  /** Rows dropped so far: late (with the "drop" policy), or of steps the backlog dropped. */
   droppedRows: number;
+  /** Steps dropped so far because more than `backlog` complete steps waited (absent or 0: none). */
+  droppedSteps?: number;
   /** The frame emitted on completion, after the polish pass. */
   final: boolean;
   /** Iterations of the polish pass (final frame only; 0 otherwise). */

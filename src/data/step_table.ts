@@ -18,7 +18,7 @@
  * shape and value scale.
  */
 import { Table } from "apache-arrow";
-import { DimensionError, DuplicateRowError, SchemaError } from "../errors.ts";
+import { DimensionError, DuplicateRowError, FormatError, OutOfRangeError, SchemaError } from "../errors.ts";
 import {
   checkFinite,
   dictionaryColumn,
@@ -32,6 +32,7 @@ import {
   vectorColumn,
 } from "./columns.ts";
 import { isValidated, markValidated, type Validated } from "./validated.ts";
+import { type DataLimits, resolveLimits } from "./sizes.ts";
 
 export const IMAGE_SHAPE_KEY = "diffusion-life.image-shape";
 
@@ -71,6 +72,7 @@ export interface StepColumns {
  */
 export function stepTable(columns: StepColumns): StepTable {
   const table = buildStepTable(columns);
+  checkSteps(columns.step);
   const n = Math.max(columns.instance.length, 1);
   for (const name of ["timestep", "image", "noisy", "features"] as const) {
     const values = columns[name];
@@ -137,14 +139,23 @@ export function asStepTable(table: Table): StepTable {
  * a StepTable it built or checked) is validated first, throwing a typed
  * error naming the column and the problem: missing column, wrong type,
  * NaN/Infinity, a vector length that changes, or a duplicate (instance,
- * step). `need` asks for columns a stage cannot do without (SchemaError
- * when missing); with `features`, the image is not read.
+ * step), a negative step, an id outside Int32 (OutOfRangeError), buffers
+ * shorter than the lengths they declare (FormatError) or wider than
+ * `limits` allow (LimitError). `need` asks for columns a stage cannot do
+ * without (SchemaError when missing); with `features`, the image is not read.
  */
-export function readStepTable(table: Table, need: { features?: boolean; image?: boolean } = {}): StepColumns {
+export function readStepTable(table: Table, need: { features?: boolean; image?: boolean; limits?: DataLimits } = {}): StepColumns {
   const check = !isValidated(table, "step");
+  const limits = resolveLimits(need.limits);
   const instance = readInt32(table, "instance");
   const step = readInt32(table, "step");
   const { codes: prompt, labels: prompts } = readDictionary(table, "prompt");
+  if (check) {
+    for (const [name, length] of [["instance", instance.length], ["step", step.length], ["prompt", prompt.length]] as const) {
+      if (length !== table.numRows) throw new FormatError(`column "${name}" has ${length} rows, the table ${table.numRows}`, { column: name });
+    }
+    checkSteps(step);
+  }
   const out: StepColumns = { instance, prompt, prompts, step };
   if (hasColumn(table, "timestep")) out.timestep = readFloat32(table, "timestep", check);
   if (!hasColumn(table, "image") && !hasColumn(table, "features")) {
@@ -154,20 +165,20 @@ export function readStepTable(table: Table, need: { features?: boolean; image?: 
     throw new SchemaError("missing-column", `missing column "features" (encode the images first)`, { column: "features" });
   }
   if (hasColumn(table, "image") && (need.image || !need.features)) {
-    const { values, dim } = readVectors(table, "image", check);
+    const { values, dim } = readVectors(table, "image", check, limits);
     out.image = values;
     out.imageShape = imageShape(table, dim);
   } else if (need.image) {
     throw new SchemaError("missing-column", `missing column "image"`, { column: "image" });
   }
   if (out.imageShape && hasColumn(table, "noisy")) {
-    const { values, dim } = readVectors(table, "noisy", check);
+    const { values, dim } = readVectors(table, "noisy", check, limits);
     const [c, h, w] = out.imageShape;
     if (dim !== c * h * w) throw new DimensionError(`"noisy" has ${dim} values per row, "image" has ${c * h * w}`, { column: "noisy" });
     out.noisy = values;
   }
   if (hasColumn(table, "features")) {
-    const { values, dim } = readVectors(table, "features", check);
+    const { values, dim } = readVectors(table, "features", check, limits);
     out.features = values;
     out.featureDim = dim;
   }
@@ -183,20 +194,47 @@ function imageShape(table: Table, dim: number): ImageShape {
     if (side * side === dim) return [1, side, side];
     throw new SchemaError("missing-column", `"image" has ${dim} values per row and no ${IMAGE_SHAPE_KEY} metadata`, { column: "image" });
   }
-  const shape = JSON.parse(raw) as number[];
-  if (shape.length !== 3 || shape[0] * shape[1] * shape[2] !== dim) {
+  let shape: unknown;
+  try {
+    shape = JSON.parse(raw);
+  } catch {
+    shape = undefined;
+  }
+  if (!(Array.isArray(shape) && shape.length === 3 && shape.every((d) => Number.isSafeInteger(d) && d > 0))) {
+    throw new DimensionError(`${IMAGE_SHAPE_KEY} metadata must be [C, H, W] of positive integers, not ${JSON.stringify(raw.slice(0, 80))}`, { column: "image" });
+  }
+  if (shape[0] * shape[1] * shape[2] !== dim) {
     throw new DimensionError(`image shape ${raw} does not match ${dim} values per row`, { column: "image" });
   }
   return [shape[0], shape[1], shape[2]];
 }
 
+/** OutOfRangeError at the first negative step (0 is the noisiest). */
+export function checkSteps(step: Int32Array): void {
+  const row = step.findIndex((s) => s < 0);
+  if (row >= 0) throw new OutOfRangeError(`step ${step[row]} at row ${row} is negative: steps count from 0, the noisiest`, { column: "step", row });
+}
+
+/**
+ * Remembers (instance, step) pairs over every Int32 value exactly (a set of
+ * instances per step: no packed key, which would collide for large ids).
+ */
+export class RowSet {
+  private readonly byStep = new Map<number, Set<number>>();
+
+  /** Adds the pair; false when it was there already. */
+  add(instance: number, step: number): boolean {
+    let instances = this.byStep.get(step);
+    if (!instances) this.byStep.set(step, (instances = new Set()));
+    if (instances.has(instance)) return false;
+    instances.add(instance);
+    return true;
+  }
+}
+
 /** Throws DuplicateRowError at the first (instance, step) seen before. */
-export function checkUniqueRows(instance: Int32Array, step: Int32Array): void {
-  const seen = new Set<number>();
+export function checkUniqueRows(instance: Int32Array, step: Int32Array, seen = new RowSet(), rowBase = 0): void {
   for (let i = 0; i < instance.length; i++) {
-    // Cantor-free packing: instances and steps fit comfortably in 2^26 each.
-    const key = instance[i] * 67108864 + step[i];
-    if (seen.has(key)) throw new DuplicateRowError(instance[i], step[i], i);
-    seen.add(key);
+    if (!seen.add(instance[i], step[i])) throw new DuplicateRowError(instance[i], step[i], rowBase + i);
   }
 }

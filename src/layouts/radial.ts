@@ -5,6 +5,7 @@
  * `gap · t`, turning the rings into the growth rings of the tree.
  */
 import { autoScale, type Guide, type Layout } from "./layout.ts";
+import { atan2, cos, sin } from "../util/portable_math.ts";
 
 export interface RadialOptions {
   /** Ring radius during optimisation, or "auto" (default): fitted to the number of points. */
@@ -36,16 +37,16 @@ export function radial(options: RadialOptions = {}): Layout {
       const r2 = x * x + y * y || 1e-12;
       g[0] = -y / r2;
       g[1] = x / r2;
-      return Math.atan2(y, x);
+      return atan2(y, x);
     },
     place(_t, f, d, out) {
-      out[0] = (R + d) * Math.cos(f);
-      out[1] = (R + d) * Math.sin(f);
+      out[0] = (R + d) * cos(f);
+      out[1] = (R + d) * sin(f);
     },
     display(x, y, t, out) {
-      const r = Math.sqrt(x * x + y * y) + gap * t, a = Math.atan2(y, x);
-      out[0] = r * Math.cos(a);
-      out[1] = r * Math.sin(a);
+      const r = Math.sqrt(x * x + y * y) + gap * t, a = atan2(y, x);
+      out[0] = r * cos(a);
+      out[1] = r * sin(a);
       out[2] = r;
       out[3] = a;
     },

@@ -8,7 +8,10 @@
  * frequent prompt, width by the instances it carries), nodes (`<g
  * class="nodes">`, one `<circle data-node data-step data-size>` per node, area
  * by size, with a `<title>` giving its prompt mix; branch points get
- * `class="branch"` and a dark outline), legend, title.
+ * `class="branch"` and a dark outline; the root — the noise all prompts
+ * share — is grey, not any prompt's colour), step labels, legend (the
+ * prompts, then keys: node area by instances, a branch point, the noise),
+ * title. Prompt colours are fixed by label, as in renderSvg.
  */
 import type { Table } from "apache-arrow";
 import { readDictionary, readFloat32, readInt32, readVectors } from "../data/columns.ts";
@@ -19,14 +22,16 @@ import {
   closeSvg,
   dataBox,
   escapeXml,
+  guideLabelsSvg,
   guidesSvg,
   layoutPage,
+  type LegendKey,
   num,
   openSvg,
   type PageOptions,
   promptsInDictionaryOrder,
 } from "../render/page.ts";
-import { colorOf, defaultPalette } from "../render/palette.ts";
+import { colorOf, promptColors, SHARED_COLOR } from "../render/palette.ts";
 
 export interface LineageSvgOptions extends PageOptions {
   /** Radius of the largest node (the root) in px; by default from the plot width (4–12). */
@@ -45,8 +50,8 @@ export function renderLineageSvg(tree: { nodes: Table; links: Table }, options: 
   const { prompt, prompts } = promptsInDictionaryOrder(nodes, read.codes, read.labels);
   const radial = nodes.schema.fields.some((f) => f.name === "angle");
   const guides = (options.showGuides ?? true) ? (readGuides(nodes) ?? []).slice().sort((a, b) => a.step - b.step) : [];
-  const palette = options.palette ?? defaultPalette(prompts.length);
-  const colors = prompts.map((_, i) => escapeXml(colorOf(palette, i)));
+  const { palette } = options;
+  const colors = (palette ? prompts.map((_, i) => colorOf(palette, i)) : promptColors(prompts)).map(escapeXml);
 
   const n = x.length;
   const children = new Int32Array(n);
@@ -62,17 +67,34 @@ export function renderLineageSvg(tree: { nodes: Table; links: Table }, options: 
     `Lineage tree — ${legendPrompts.length} prompt${legendPrompts.length === 1 ? "" : "s"}, ${instances} instances, ` +
       `${guides.length || new Set(step).size - 1} steps, ${Array.from({ length: n }, (_, i) => i).filter(isBranch).length} branch points`;
 
+  // Keys to the marks: two node sizes (area by instances), a branch point, the noise.
+  let radiusOf = (_: number) => 0;
+  const some = niceCount(maxSize / 4);
+  // Drawn as paths: every <circle> in the picture is a node.
+  const dot = (r: () => number, fill: string, stroke = "#fff", width = 0.8) => (cx: number, cy: number) => {
+    const radius = Math.min(8, r());
+    return `<path d="M${num(cx - radius)},${num(cy)}a${num(radius)},${num(radius)} 0 1,0 ${num(2 * radius)},0a${num(radius)},${num(radius)} 0 1,0 ${num(-2 * radius)},0z" ` +
+      `fill="${fill}" stroke="${stroke}" stroke-width="${width}"/>`;
+  };
+  const keys: LegendKey[] = [
+    ...(some > 1 ? [{ label: `${some} instances (area)`, mark: dot(() => radiusOf(some), "#888") }] : []),
+    { label: "1 instance", mark: dot(() => radiusOf(1), "#888") },
+    { label: "branch point", mark: dot(() => 5, "#888", "#222", 1.5) },
+    { label: "noise (all prompts)", mark: dot(() => 5, SHARED_COLOR, "#666", 1) },
+  ];
+  const showLegend = options.showLegend ?? true;
   const page = layoutPage({
     options,
     title,
     box: dataBox(x, y, guides),
     prompts,
-    legendPrompts: (options.showLegend ?? true) ? legendPrompts : [],
+    legendPrompts: showLegend ? legendPrompts : [],
     guides,
     markRadius: (plotW) => options.nodeRadius ?? Math.min(12, Math.max(4, 0.015 * plotW)),
+    keys: showLegend && n > 0 ? keys : [],
   });
   const { X, Y, radius: rMax } = page;
-  const radiusOf = (s: number) => Math.max(1.5, rMax * Math.sqrt(s / maxSize));
+  radiusOf = (s: number) => Math.max(1.5, rMax * Math.sqrt(s / maxSize));
   const out = openSvg(page, "tree");
   out.push(...guidesSvg(page, guides));
 
@@ -114,13 +136,24 @@ export function renderLineageSvg(tree: { nodes: Table; links: Table }, options: 
       .map(([label, c]) => `${label} ${c}`)
       .join(", ");
     const label = `${step[i] < 0 ? "noise" : `step ${step[i]}`} · ${size[i]} instance${size[i] === 1 ? "" : "s"}: ${shares}`;
-    const branch = isBranch(i) ? ` class="branch" stroke="#222" stroke-width="1.5"` : "";
+    // The root is the noise every prompt shares: grey, not the colour of whichever prompt has most instances.
+    const root = parent[i] < 0;
+    const look = (root ? ` data-root="true"` : "") +
+      (isBranch(i) ? ` class="branch" stroke="#222" stroke-width="1.5"` : root ? ` stroke="#666"` : "");
     out.push(
-      `<circle data-node="${i}" data-step="${step[i]}" data-size="${size[i]}"${branch} cx="${num(X(x[i]))}" cy="${num(Y(y[i]))}" ` +
-        `r="${num(radiusOf(size[i]))}" fill="${colors[prompt[i]]}"><title>${escapeXml(label)}</title></circle>`,
+      `<circle data-node="${i}" data-step="${step[i]}" data-size="${size[i]}"${look} cx="${num(X(x[i]))}" cy="${num(Y(y[i]))}" ` +
+        `r="${num(radiusOf(size[i]))}" fill="${root ? SHARED_COLOR : colors[prompt[i]]}"><title>${escapeXml(label)}</title></circle>`,
     );
   }
   out.push(`</g>`);
+  out.push(...guideLabelsSvg(page, guides));
   out.push(...closeSvg(page, colors));
   return out.join("\n") + "\n";
+}
+
+/** A round count near `v` (1, 2, 5, 10, 20, 25, 50, …), at least 1. */
+function niceCount(v: number): number {
+  if (!(v >= 1)) return 1;
+  const p = 10 ** Math.floor(Math.log10(v));
+  return [1, 2, 2.5, 5, 10].map((f) => f * p).filter((c) => Number.isInteger(c) && c <= v).pop() ?? p;
 }

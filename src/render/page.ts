@@ -35,6 +35,10 @@ export interface PageOptions {
 const FONT = "Helvetica, Arial, sans-serif";
 const TITLE_SIZE = 16;
 const TITLE_BAND = 32;
+/** A wrapped title's further lines. */
+const TITLE_LINE = 20;
+/** Bold glyphs are wider than the average (DejaVu Sans Bold, which the PNGs use, about 0.62 em). */
+const TITLE_CHAR_WIDTH = 0.62;
 const LEGEND_SIZE = 12;
 const LEGEND_ROW = 18;
 const LEGEND_SWATCH = 10;
@@ -161,6 +165,14 @@ export interface PageSpec {
   guides: readonly Guide[];
   /** Radius of the largest mark for a plot `plotW` px wide. */
   markRadius: (plotW: number) => number;
+  /** Rows after the prompts in the legend that explain marks (node size, branch points). */
+  keys?: readonly LegendKey[];
+}
+
+/** A legend row that explains a mark: `mark` draws it centred at (x, y), in px. */
+export interface LegendKey {
+  label: string;
+  mark: (x: number, y: number) => string;
 }
 
 /** Where everything goes: the data-to-pixel maps and the legend's grid. */
@@ -178,20 +190,45 @@ export interface Page {
   cy: number;
   spec: PageSpec;
   legend: { x: number; y: number; colW: number; rowsPerCol: number; shown: number; labels: string[] };
+  /** The title's lines: wrapped at spaces to the width (two at most, the second shortened when need be). */
+  titleLines: string[];
+}
+
+/** Words into lines of at most `max` characters; two lines at most, the last shortened with "…". */
+function wrap(text: string, max: number, lines = 2): string[] {
+  if (Array.from(text).length <= max) return text ? [text] : [];
+  const out: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    const next = line ? `${line} ${word}` : word;
+    if (Array.from(next).length <= max || !line) line = next;
+    else {
+      out.push(line);
+      line = word;
+    }
+  }
+  if (line) out.push(line);
+  if (out.length <= lines) return out.map((l) => truncate(l, max));
+  return [...out.slice(0, lines - 1), truncate(out.slice(lines - 1).join(" "), max)].map((l) => truncate(l, max));
 }
 
 export function layoutPage(spec: PageSpec): Page {
   const { options, title, box, legendPrompts } = spec;
   const W = options.width ?? 900;
   const m = options.margin ?? 16;
-  const titleH = title ? TITLE_BAND : 0;
+  const titleLines = wrap(title, Math.max(8, Math.floor((W - 2 * m) / (TITLE_SIZE * TITLE_CHAR_WIDTH))));
+  const titleH = titleLines.length > 0 ? TITLE_BAND + (titleLines.length - 1) * TITLE_LINE : 0;
   const spanX = box.x1 - box.x0, spanY = box.y1 - box.y0;
   const aspect = spanX > 0 && spanY > 0 ? Math.min(4, Math.max(0.25, spanY / spanX)) : 1;
 
-  const legendCount = legendPrompts.length;
+  const keys = spec.keys ?? [];
+  const legendCount = legendPrompts.length + keys.length;
   const maxLegendChars = Math.max(4, Math.floor((0.35 * W - LEGEND_SWATCH - 6 - LEGEND_GAP) / (LEGEND_SIZE * CHAR_WIDTH)));
   const labels = spec.prompts.map((p) => truncate(p, Math.min(LEGEND_MAX_CHARS, maxLegendChars)));
-  const longest = legendPrompts.reduce((a, k) => Math.max(a, Array.from(labels[k]).length), 0);
+  const longest = Math.max(
+    legendPrompts.reduce((a, k) => Math.max(a, Array.from(labels[k]).length), 0),
+    ...keys.map((k) => Array.from(k.label).length),
+  );
   const colW = LEGEND_SWATCH + 6 + Math.ceil(longest * LEGEND_SIZE * CHAR_WIDTH) + 12;
   // Guide labels sit just above their ring or column, or left of their row, clear of the points on it.
   const sideLabel = spec.guides.reduce((w, g) => isRow(g) ? Math.max(w, labelWidth(g)) : w, 0);
@@ -218,8 +255,8 @@ export function layoutPage(spec: PageSpec): Page {
     cols++;
   }
   const rowsPerCol = legendCount > 0 ? Math.min(rowsFit, Math.ceil(legendCount / cols)) : 0;
-  // When even the columns cannot hold every prompt, the last slot says how many are left out.
-  const shown = legendCount > rowsPerCol * cols ? rowsPerCol * cols - 1 : legendCount;
+  // When even the columns cannot hold every prompt, the last slot says how many are left out (the keys stay).
+  const shown = legendCount > rowsPerCol * cols ? Math.max(0, rowsPerCol * cols - 1 - keys.length) : legendPrompts.length;
 
   // -- data to pixels: equal aspect, centred, y up.
   const innerW = Math.max(1e-9, plotW - 2 * pad), innerH = Math.max(1e-9, plotH - 2 * pad);
@@ -239,6 +276,7 @@ export function layoutPage(spec: PageSpec): Page {
     cy,
     spec,
     legend: { x: W - m - legendW + LEGEND_GAP, y: m + titleH, colW, rowsPerCol, shown, labels },
+    titleLines,
   };
 }
 
@@ -257,8 +295,9 @@ export function openSvg(page: Page, layout: string): string[] {
 
 /**
  * The lane guides (`<g class="guides">`, rings as `<ellipse>`s so that every
- * `<circle>` in a picture is a data mark) and their step labels
- * (`<g class="guide-labels">`); nothing when there are none.
+ * `<circle>` in a picture is a data mark); nothing when there are none.
+ * Their step labels come from `guideLabelsSvg`, drawn after the marks so
+ * that no point covers them.
  */
 export function guidesSvg(page: Page, guides: readonly Guide[]): string[] {
   if (guides.length === 0) return [];
@@ -272,8 +311,12 @@ export function guidesSvg(page: Page, guides: readonly Guide[]): string[] {
     );
   }
   out.push(`</g>`);
-  out.push(...guideLabels(guides, X, Y, page.radius + 2));
   return out;
+}
+
+/** The guides' step labels (`<g class="guide-labels">`, see guideLabels); nothing when there are no guides. */
+export function guideLabelsSvg(page: Page, guides: readonly Guide[]): string[] {
+  return guides.length === 0 ? [] : guideLabels(guides, page.X, page.Y, page.radius + 2);
 }
 
 /** A line guide closer to horizontal than to vertical: a lane drawn as a row, labelled at its left end. */
@@ -331,7 +374,8 @@ export function closeSvg(page: Page, colors: readonly string[]): string[] {
   const { spec, legend } = page;
   const out: string[] = [];
   const count = spec.legendPrompts.length;
-  if (count > 0) {
+  const keys = spec.keys ?? [];
+  if (count + keys.length > 0) {
     const { colW, rowsPerCol, shown, labels } = legend;
     const at = (j: number) => ({ x: legend.x + Math.floor(j / rowsPerCol) * colW, y: legend.y + (j % rowsPerCol) * LEGEND_ROW });
     out.push(`<g class="legend" font-size="${LEGEND_SIZE}" fill="#333">`);
@@ -350,13 +394,26 @@ export function closeSvg(page: Page, colors: readonly string[]): string[] {
         `<text class="legend-more" x="${num(x)}" y="${num(y + LEGEND_ROW / 2 + LEGEND_SIZE * 0.35)}" fill="#777">… ${count - shown} more</text>`,
       );
     }
+    // The keys to the marks, after the prompts (and after the "more" line when there is one).
+    const first = shown < count ? shown + 1 : shown;
+    keys.forEach((key, k) => {
+      const { x, y } = at(first + k);
+      out.push(
+        `<g class="legend-key">${key.mark(x + LEGEND_SWATCH / 2, y + LEGEND_ROW / 2)}` +
+          `<text x="${num(x + LEGEND_SWATCH + 6)}" y="${num(y + LEGEND_ROW / 2 + LEGEND_SIZE * 0.35)}">${escapeXml(key.label)}</text></g>`,
+      );
+    });
     out.push(`</g>`);
   }
-  if (spec.title) {
+  const lines = page.titleLines;
+  if (lines.length > 0) {
     const m = spec.options.margin ?? 16;
-    const shownTitle = truncate(spec.title, Math.max(8, Math.floor((page.width - 2 * m) / (TITLE_SIZE * CHAR_WIDTH))));
+    // One line is the text itself; a wrapped title is one <tspan> per line.
+    const text = lines.length === 1
+      ? escapeXml(lines[0])
+      : lines.map((line, i) => `<tspan x="${num(m)}" y="${num(m + TITLE_SIZE + i * TITLE_LINE)}">${escapeXml(line)}</tspan>`).join("");
     out.push(
-      `<text class="title" x="${num(m)}" y="${num(m + TITLE_SIZE)}" font-size="${TITLE_SIZE}" font-weight="bold" fill="#222">${escapeXml(shownTitle)}</text>`,
+      `<text class="title" x="${num(m)}" y="${num(m + TITLE_SIZE)}" font-size="${TITLE_SIZE}" font-weight="bold" fill="#222">${text}</text>`,
     );
   }
   out.push(`</svg>`);

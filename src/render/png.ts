@@ -10,6 +10,13 @@ import type { PngAssets } from "../runtime/png_assets.ts";
 
 export type { PngAssets };
 
+/**
+ * The longest side a PNG may have, in pixels (16384, as browsers' canvases):
+ * beyond it resvg runs out of WebAssembly memory (27000 px square fails
+ * with an unhelpful Rust message) or takes minutes.
+ */
+export const MAX_PNG_SIDE = 16384;
+
 export interface PngOptions {
   /** Pixels per SVG unit (default 2, for sharp pictures on high-density screens). */
   scale?: number;
@@ -35,6 +42,10 @@ export async function svgToPng(svg: string, assets: PngAssets, options: PngOptio
     font: { fontBuffers: assets.fonts, defaultFontFamily: family, sansSerifFamily: family, serifFamily: family, monospaceFamily: family },
   });
   try {
+    const [w, h] = [Math.ceil(resvg.width * scale), Math.ceil(resvg.height * scale)];
+    if (Math.max(w, h) > MAX_PNG_SIDE) {
+      throw new OptionError("scale", `the picture would be ${w} × ${h} px, more than ${MAX_PNG_SIDE} px a side: lower the scale (${scale}) or the width`);
+    }
     return resvg.render().asPng();
   } finally {
     resvg.free();

@@ -2,11 +2,12 @@
  * SVG rendering of a frame table, as a plain string (no DOM needed).
  *
  * The picture, back to front: background, lane guides (thin light grey rings
- * or columns, from the `diffusion-life.guides` metadata, see ./guides.ts)
- * with a step label ("t=0", …) on every few of them, one faint track per
- * instance joining its points in step order, the points (one circle per row,
- * coloured by prompt, later steps on top), a legend (one swatch per prompt)
- * and a title.
+ * or columns, from the `diffusion-life.guides` metadata, see ./guides.ts),
+ * one faint track per instance joining its points in step order, the
+ * points (one circle per row, coloured by prompt, later steps on top), the
+ * guides' step labels ("t=0", … on every few of them, above the points), a
+ * legend (one swatch per prompt) and a title (wrapped onto a second line
+ * when the picture is narrow).
  *
  * Coordinates: the box around the data (points and guides) is fitted into
  * the plot area with equal aspect and centred; **data y points up** (larger
@@ -15,16 +16,18 @@
  *
  * Structure, for anyone styling or scripting the result: `<g class="guides">`
  * (rings are `<ellipse>`s so that every `<circle>` in the picture is a data point),
- * `<g class="guide-labels">`, `<g class="tracks">` (one `<path data-instance>`
- * per instance with at least two points), `<g class="points">` (one
- * `<g data-step>` per step, holding `<circle data-instance>`), `<g class="legend">`
+ * `<g class="tracks">` (one `<path data-instance>` per instance with at least
+ * two points), `<g class="points">` (one `<g data-step>` per step, holding
+ * `<circle data-instance>`), `<g class="guide-labels">`, `<g class="legend">`
  * (one `<g class="legend-entry">` per prompt), `<text class="title">`.
  *
  * The output is deterministic: the same table and options give the same string.
- * Prompts are coloured and listed in the order of the `prompt` column's
- * Arrow dictionary (so frames sharing a dictionary share colours, whatever
- * their row order); labels missing from it (a plain Utf8 column) follow in
- * order of first appearance. The legend lists the prompts that occur.
+ * Prompts are listed in the order of the `prompt` column's Arrow dictionary;
+ * labels missing from it (a plain Utf8 column) follow in order of first
+ * appearance. Each prompt's colour is fixed by its label (`promptColors`:
+ * "digit 7" has one colour in every picture, whatever the run's list), or,
+ * with a `palette`, is the palette's colour at its position. The legend
+ * lists the prompts that occur.
  */
 import { type FrameTable, readFrameTable } from "../data/frame_table.ts";
 import { readGuides } from "../data/guides.ts";
@@ -34,6 +37,7 @@ import {
   closeSvg,
   dataBox,
   escapeXml,
+  guideLabelsSvg,
   guidesSvg,
   layoutPage,
   num,
@@ -41,7 +45,7 @@ import {
   type PageOptions,
   promptsInDictionaryOrder,
 } from "./page.ts";
-import { colorOf, defaultPalette } from "./palette.ts";
+import { colorOf, promptColors } from "./palette.ts";
 
 export { escapeXml };
 
@@ -69,8 +73,8 @@ export function renderSvg(frame: FrameTable, options: SvgOptions = {}): string {
   const showTracks = options.showTracks ?? true;
   const showLegend = options.showLegend ?? true;
   const guides = showGuides ? (readGuides(frame) ?? []).slice().sort((a, b) => a.step - b.step) : [];
-  const palette = options.palette ?? defaultPalette(f.prompts.length);
-  const colors = f.prompts.map((_, i) => escapeXml(colorOf(palette, i)));
+  const { palette } = options;
+  const colors = (palette ? f.prompts.map((_, i) => colorOf(palette, i)) : promptColors(f.prompts)).map(escapeXml);
 
   const steps = new Set<number>(f.step);
   const instances = new Set<number>(f.instance);
@@ -132,6 +136,7 @@ export function renderSvg(frame: FrameTable, options: SvgOptions = {}): string {
   } else {
     out.push(`<text class="empty" x="${num(page.cx)}" y="${num(page.cy)}" text-anchor="middle" font-size="14" fill="#999">no data</text>`);
   }
+  out.push(...guideLabelsSvg(page, guides));
 
   out.push(...closeSvg(page, colors));
   return out.join("\n") + "\n";

@@ -3,8 +3,12 @@
  * all provide, in front of a web-standard handler (Request → Response), so
  * the viewer's logic (src/viewer/app.ts) never sees the runtime. Response
  * bodies are streamed chunk by chunk as they are produced (server-sent
- * events); a client that goes away cancels its body. Request bodies are not
- * forwarded: the handlers served here answer GET and HEAD only. node:http is
+ * events), each written only once the socket has taken the one before
+ * (backpressure: a client that stops reading stops the body's reads, and the
+ * handler sees its stream fill); a client that goes away cancels its body.
+ * Request bodies are not forwarded: the handlers served here answer GET and
+ * HEAD only, and a method fetch's Request cannot carry (TRACE, TRACK,
+ * CONNECT) is answered 405 here. A handler that throws is a 500. node:http is
  * imported only when a server starts, so a browser can load the library.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -17,6 +21,8 @@ export interface ServeOptions {
   host?: string;
   /** Port (default 0: any free port). */
   port?: number;
+  /** Open connections at most (default 1024); more are closed as they come (Node). */
+  maxConnections?: number;
 }
 
 export interface RunningServer {
@@ -37,8 +43,12 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
   const server = createServer((req, res) => {
     open.add(res);
     res.on("close", () => open.delete(res));
-    respond(handler, req, res).catch(() => res.destroy());
+    respond(handler, req, res).catch(() => {
+      if (res.headersSent) res.destroy();
+      else res.writeHead(500, { "content-type": "text/plain; charset=utf-8" }).end("internal error\n");
+    });
   });
+  server.maxConnections = options.maxConnections ?? 1024;
   return new Promise((resolve, reject) => {
     server.once("error", (error) => reject(new OptionError("host", `cannot listen on ${host}:${port}: ${error.message}`)));
     server.listen(port, host, () => {
@@ -59,7 +69,14 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
   });
 }
 
+/** Methods a fetch Request refuses to carry. */
+const FORBIDDEN = new Set(["CONNECT", "TRACE", "TRACK"]);
+
 async function respond(handler: Handler, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (FORBIDDEN.has((req.method ?? "").toUpperCase())) {
+    res.writeHead(405, { allow: "GET, HEAD", "content-type": "text/plain; charset=utf-8" }).end("method not allowed\n");
+    return;
+  }
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
     if (typeof value === "string") headers.set(name, value);
@@ -79,13 +96,29 @@ async function respond(handler: Handler, req: IncomingMessage, res: ServerRespon
   }
   const reader = response.body.getReader();
   controller.signal.addEventListener("abort", () => void reader.cancel().catch(() => {}));
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done || res.destroyed) break;
-      res.write(value);
+  for (;;) {
+    let chunk;
+    try {
+      chunk = await reader.read();
+    } catch {
+      res.destroy(); // the body failed (a slow client dropped by its stream): end the connection
+      return;
     }
-  } finally {
-    res.end();
+    if (chunk.done || res.destroyed) break;
+    // Wait until the socket has taken it (or closed), so unread data stays in the body's stream.
+    if (!res.write(chunk.value)) await drained(res);
   }
+  res.end();
+}
+
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
 }

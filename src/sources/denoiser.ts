@@ -37,6 +37,14 @@ export interface Denoiser {
   readonly dim: number;
   /** [C, H, W] of an image, when the denoiser knows it. */
   readonly shape?: ImageShape;
+  /**
+   * The most rows one `predict` call should take, for a denoiser that
+   * computes on the calling thread: the sampler splits a larger batch and
+   * yields to the event loop between the calls, so that a server on the
+   * same thread (the live viewer) keeps answering. Rows must not depend on
+   * each other. Default: the whole batch in one call.
+   */
+  readonly maxBatch?: number;
 }
 
 /**

@@ -12,18 +12,27 @@
  * prompt codes are kept stable across the batches of one recording. Columns
  * named otherwise in the recording are mapped through `columns`.
  *
+ * Compressed bodies (LZ4 frame, ZSTD) are read through `lz4js` and `fzstd`
+ * (ipc_codecs.ts); string columns may be Utf8, LargeUtf8 or Utf8View (what
+ * polars writes).
+ *
  * Errors: bytes that are not Arrow IPC give a FormatError; a stream or file
  * that ends in the middle of a message gives a TruncatedError after every
- * complete batch before it was yielded; a batch that fails validation throws
- * its typed error with `row` counted from the start of the recording.
+ * complete batch before it was yielded; bytes after a stream's end-of-stream
+ * marker are a FormatError; a batch that fails validation throws its typed
+ * error with `row` counted from the start of the recording. Declared sizes
+ * are checked against the bytes present before anything is allocated from
+ * them (FormatError), and against `limits` (LimitError).
  */
 import { RecordBatchReader, type RecordBatch, Table, type Vector } from "apache-arrow";
-import { CancelledError, DiffusionLifeError, DuplicateRowError, FormatError, OptionError, throwIfAborted, TruncatedError } from "../errors.ts";
-import { buildStepTable, IMAGE_SHAPE_KEY, type ImageShape, readStepTable, type StepTable } from "../data/step_table.ts";
+import { CancelledError, DiffusionLifeError, FormatError, OptionError, throwIfAborted, TruncatedError } from "../errors.ts";
+import { buildStepTable, checkUniqueRows, IMAGE_SHAPE_KEY, type ImageShape, readStepTable, RowSet, type StepTable } from "../data/step_table.ts";
 import { collectSteps } from "./collect.ts";
 import type { StepSource } from "./source.ts";
 import { type FilePath, readFileChunks } from "../runtime/read_files.ts";
 import { IpcFraming } from "./ipc_framing.ts";
+import { loadCodecs } from "./ipc_codecs.ts";
+import { type DataLimits, resolveLimits } from "../data/sizes.ts";
 
 export type RecordingInput = FilePath | Uint8Array | ArrayBuffer | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
 
@@ -43,6 +52,8 @@ export interface RecordingOptions {
   columns?: StepColumnNames;
   /** [C, H, W] of `image`, overriding the recording's diffusion-life.image-shape metadata. */
   imageShape?: ImageShape;
+  /** Ceilings on values per row and bytes per record batch (defaults: DEFAULT_LIMITS). */
+  limits?: DataLimits;
   signal?: AbortSignal;
 }
 
@@ -57,7 +68,8 @@ export function readRecording(input: RecordingInput, options: RecordingOptions =
   if (options.imageShape && !(options.imageShape.length === 3 && options.imageShape.every((d) => Number.isInteger(d) && d > 0))) {
     throw new OptionError("imageShape", `must be [C, H, W] of positive integers, not ${JSON.stringify(options.imageShape)}`);
   }
-  return steps(input, names, options);
+  const limits = resolveLimits(options.limits);
+  return steps(input, names, { ...options, limits });
 }
 
 /** The whole recording as one step table. */
@@ -73,12 +85,12 @@ function columnNames(columns: StepColumnNames = {}): Record<(typeof STEP_COLUMNS
   return Object.fromEntries(STEP_COLUMNS.map((c) => [c, columns[c] ?? c])) as Record<(typeof STEP_COLUMNS)[number], string>;
 }
 
-async function* steps(input: RecordingInput, names: Record<(typeof STEP_COLUMNS)[number], string>, options: RecordingOptions): AsyncGenerator<StepTable> {
+async function* steps(input: RecordingInput, names: Record<(typeof STEP_COLUMNS)[number], string>, options: RecordingOptions & { limits: Required<DataLimits> }): AsyncGenerator<StepTable> {
   const prompts: string[] = [];
   const codes = new Map<string, number>();
-  const seen = new Set<number>();
+  const seen = new RowSet();
   let rows = 0, index = 0;
-  for await (const { batch, metadata } of recordBatches(byteChunks(input), options.signal)) {
+  for await (const { batch, metadata } of recordBatches(byteChunks(input), options.limits, options.signal)) {
     throwIfAborted(options.signal, "reading the recording");
     const vectors: Record<string, Vector> = {};
     for (const column of STEP_COLUMNS) {
@@ -90,16 +102,12 @@ async function* steps(input: RecordingInput, names: Record<(typeof STEP_COLUMNS)
     if (options.imageShape) table.schema.metadata.set(IMAGE_SHAPE_KEY, JSON.stringify(options.imageShape));
     let columns;
     try {
-      columns = readStepTable(table);
+      columns = readStepTable(table, { limits: options.limits });
     } catch (error) {
       throw inRecording(error, names, index, rows);
     }
     // readStepTable checks duplicates within the batch; these are across batches.
-    for (let r = 0; r < columns.step.length; r++) {
-      const key = columns.instance[r] * 67108864 + columns.step[r];
-      if (seen.has(key)) throw new DuplicateRowError(columns.instance[r], columns.step[r], rows + r);
-      seen.add(key);
-    }
+    checkUniqueRows(columns.instance, columns.step, seen, rows);
     const global = columns.prompts.map((label) => {
       if (!codes.has(label)) codes.set(label, prompts.push(label) - 1);
       return codes.get(label)!;
@@ -122,10 +130,11 @@ function inRecording(error: unknown, names: Record<string, string>, index: numbe
 }
 
 /** The record batches of an IPC file or stream, with the schema's metadata. */
-async function* recordBatches(chunks: AsyncIterable<Uint8Array>, signal?: AbortSignal): AsyncGenerator<{ batch: RecordBatch; metadata: Map<string, string> }> {
-  const source = new ByteSource(chunks, signal);
+async function* recordBatches(chunks: AsyncIterable<Uint8Array>, limits: Required<DataLimits>, signal?: AbortSignal): AsyncGenerator<{ batch: RecordBatch; metadata: Map<string, string> }> {
+  const source = new ByteSource(chunks, signal, limits);
   // Closes the input (a file handle) whichever way reading ends, a bad header included.
   try {
+    await loadCodecs(limits.maxBatchBytes);
     const head = await source.peek(8);
     if (head.length === 0) throw new FormatError("the recording is empty: no Arrow IPC data");
     const text = new TextDecoder().decode(head.subarray(0, 6));
@@ -133,7 +142,7 @@ async function* recordBatches(chunks: AsyncIterable<Uint8Array>, signal?: AbortS
       throw new TruncatedError(`the Arrow IPC data ends after ${head.length} bytes`);
     }
     if (text === FILE_MAGIC) {
-      yield* fileBatches(await source.readAll(), signal);
+      yield* fileBatches(await source.readAll(), limits, signal);
       return;
     }
     if (head.length < 4 || new DataView(head.buffer, head.byteOffset, 4).getUint32(0, true) !== CONTINUATION) {
@@ -152,7 +161,7 @@ async function* recordBatches(chunks: AsyncIterable<Uint8Array>, signal?: AbortS
  * whose writer put the schema only in the footer, as arrow-js does, have
  * none to give).
  */
-async function* fileBatches(bytes: Uint8Array, signal?: AbortSignal) {
+async function* fileBatches(bytes: Uint8Array, limits: Required<DataLimits>, signal?: AbortSignal) {
   let reader;
   try {
     if (new TextDecoder().decode(bytes.subarray(bytes.length - 6)) !== FILE_MAGIC) throw new Error("no closing magic");
@@ -161,17 +170,21 @@ async function* fileBatches(bytes: Uint8Array, signal?: AbortSignal) {
   } catch {
     const truncated = `the Arrow IPC file ends before its footer (${bytes.length} bytes)`;
     try {
-      yield* streamBatches(new ByteSource(once(bytes.subarray(8)), signal), signal);
+      yield* streamBatches(new ByteSource(once(bytes.subarray(8)), signal, limits), signal);
     } catch (error) {
       if (error instanceof FormatError || error instanceof TruncatedError) throw new TruncatedError(`${truncated}; ${error.message}`);
       throw error;
     }
     throw new TruncatedError(`${truncated}; every complete record batch was read`);
   }
+  // The messages after the magic, up to the end-of-stream marker before the
+  // footer, are checked as a stream's would be before any batch is decoded.
+  if (new DataView(bytes.buffer, bytes.byteOffset + 8, 4).getInt32(0, true) === -1) new IpcFraming(limits).push(bytes.subarray(8));
   const metadata = reader.schema.metadata;
   try {
     for (const batch of reader) if (batch.numRows > 0) yield { batch, metadata };
   } catch (error) {
+    if (error instanceof DiffusionLifeError) throw error;
     throw new FormatError(`the Arrow IPC file is corrupt: ${(error as Error).message}`);
   }
 }
@@ -190,6 +203,12 @@ async function* streamBatches(source: ByteSource, signal?: AbortSignal) {
       yield { batch, metadata };
     }
     if (!source.framing.atBoundary) throw new Error("ends inside a message prefix");
+    if (source.framing.ended) {
+      await source.rest();
+      if (source.framing.trailing > 0) {
+        throw new FormatError(`the Arrow IPC stream goes on for ${source.framing.trailing} bytes after its end-of-stream marker (after ${count} record batches)`);
+      }
+    }
   } catch (error) {
     if (error instanceof DiffusionLifeError) throw error;
     if (source.ended) {
@@ -235,14 +254,15 @@ function readableChunks(stream: ReadableStream<Uint8Array>): AsyncIterable<Uint8
 class ByteSource {
   private readonly iterator: AsyncIterator<Uint8Array>;
   private readonly buffered: Uint8Array[] = [];
-  readonly framing = new IpcFraming();
+  readonly framing: IpcFraming;
   /** Rejects when the signal fires, so a read waiting on a stalled input ends at once. */
   private readonly aborted?: Promise<never>;
   bytes = 0;
   ended = false;
 
-  constructor(chunks: AsyncIterable<Uint8Array>, signal?: AbortSignal) {
+  constructor(chunks: AsyncIterable<Uint8Array>, signal?: AbortSignal, limits?: Required<DataLimits>) {
     this.iterator = chunks[Symbol.asyncIterator]();
+    this.framing = new IpcFraming(limits);
     if (signal) {
       this.aborted = new Promise<never>((_, reject) => {
         const cancel = () => reject(new CancelledError("reading the recording"));
@@ -275,6 +295,11 @@ class ByteSource {
   /** Lets the input go (closes a file) when reading stops before its end. */
   async close(): Promise<void> {
     if (!this.ended) await this.iterator.return?.();
+  }
+
+  /** Follows whatever the input still holds through the framing (the bytes after a stream's end). */
+  async rest(): Promise<void> {
+    while (this.buffered.length || (await this.pull())) this.framing.push(this.buffered.shift()!);
   }
 
   async readAll(): Promise<Uint8Array> {

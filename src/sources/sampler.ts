@@ -158,7 +158,13 @@ export async function* runSampler(denoiser: Denoiser, plan: SamplerPlan): AsyncG
       batchX.set(xt);
       guided.forEach((r, k) => batchX.set(xt.subarray(r * dim, (r + 1) * dim), (n + k) * dim));
     }
-    await denoiser.predict(batchX ?? xt, from, batchCondition, output);
+    // In slices of maxBatch rows, with a macrotask between them (see Denoiser.maxBatch).
+    const input = batchX ?? xt, slice = denoiser.maxBatch && denoiser.maxBatch > 0 ? denoiser.maxBatch : rows;
+    for (let r0 = 0; r0 < rows; r0 += slice) {
+      const r1 = Math.min(rows, r0 + slice);
+      if (r0 > 0) await new Promise((resolve) => setTimeout(resolve, 0));
+      await denoiser.predict(input.subarray(r0 * dim, r1 * dim), from, batchCondition.subarray(r0, r1), output.subarray(r0 * dim, r1 * dim));
+    }
     guided.forEach((r, k) => {
       for (let i = r * dim, u = (n + k) * dim, end = i + dim; i < end; i++, u++) {
         output[i] = output[u] + guidance * (output[i] - output[u]);

@@ -2,6 +2,8 @@
  * Seeded pseudo-random numbers (xoshiro128**), so every result is
  * reproducible from a seed in all three runtimes.
  */
+import { cos, log, sin } from "./portable_math.ts";
+
 export interface Random {
   /** Uniform in [0, 1). */
   next(): number;
@@ -60,9 +62,9 @@ export function resumeRandom(state: RandomState): Random {
       }
       // Box-Muller; 1 - u keeps the logarithm finite.
       const u = 1 - next(), v = next();
-      const r = Math.sqrt(-2 * Math.log(u));
-      spare = r * Math.sin(2 * Math.PI * v);
-      return r * Math.cos(2 * Math.PI * v);
+      const r = Math.sqrt(-2 * log(u));
+      spare = r * sin(2 * Math.PI * v);
+      return r * cos(2 * Math.PI * v);
     },
   };
 }

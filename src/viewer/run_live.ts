@@ -29,6 +29,8 @@ export interface LiveOptions {
   iterations?: number;
   /** Lineage cut height (see LineageOptions.threshold). */
   threshold?: number;
+  /** Complete steps that may wait for each layout's embedder; more, and the oldest are dropped (see IncrementalOptions.backlog). */
+  backlog?: number;
   seed?: number;
   signal?: AbortSignal;
 }
@@ -65,7 +67,10 @@ export async function runLive(source: Observable<StepTable>, session: ViewerSess
   const all$ = merge(
     ...(tree ? [tree$] : []),
     ...layouts.map((layout) =>
-      encoded$.pipe(evolve({ layout, iterationsPerStep: iterations, seed }), tap((frame) => session.addFrame(layout.name, frame)))
+      encoded$.pipe(
+        evolve({ layout, iterationsPerStep: iterations, seed, backlog: options.backlog }),
+        tap((frame) => session.addFrame(layout.name, frame)),
+      )
     ),
   );
   try {

@@ -6,6 +6,7 @@
  * viewer starts, so a browser can load the library.
  */
 import { type ViewerAssets, viewerApp } from "./app.ts";
+import type { EventStreamOptions } from "./event_stream.ts";
 import type { ViewerSession } from "./viewer_session.ts";
 import { type RunningServer, serve, type ServeOptions } from "../runtime/server.ts";
 
@@ -29,9 +30,22 @@ export async function viewerAssets(): Promise<ViewerAssets> {
   return Object.fromEntries(entries) as ViewerAssets;
 }
 
-export async function startViewer(session: ViewerSession, options: ServeOptions = {}): Promise<RunningServer> {
+/** Where to listen (ServeOptions) and how to serve the event stream (EventStreamOptions). */
+export type ViewerServeOptions = ServeOptions & EventStreamOptions;
+
+export async function startViewer(session: ViewerSession, options: ViewerServeOptions = {}): Promise<RunningServer> {
   const host = options.host ?? "127.0.0.1";
   const loopback = LOOPBACK.includes(host) || host.startsWith("127.");
-  const app = viewerApp(session, await viewerAssets(), { allowedHosts: loopback ? [...LOOPBACK, host] : undefined });
-  return serve(app, { ...options, host });
+  const app = viewerApp(session, await viewerAssets(), { ...options, allowedHosts: loopback ? [...LOOPBACK, host] : undefined });
+  const server = await serve(app, { ...options, host }).catch((error) => {
+    app.close();
+    throw error;
+  });
+  return {
+    ...server,
+    close: async () => {
+      app.close();
+      await server.close();
+    },
+  };
 }

@@ -1,7 +1,12 @@
-// The live viewer's page: listens to the server's events (see src/viewer/viewer_session.ts)
-// and draws the chosen view on a canvas. Plain browser JavaScript, no build step.
+// The live viewer's page: listens to the server's events (see src/viewer/viewer_session.ts
+// and src/viewer/event_stream.ts: frames come whole, then as deltas) and draws the chosen
+// view on a canvas. Plain browser JavaScript, no build step.
 // A view is a layout's frames — any layout: the page draws each frame's x, y and
 // guides as they come, knowing nothing of radial or rectilinear — or "tree".
+// A frame view draws the lane guides, one track per instance through its points in
+// step order, the points, and the guides' step labels on top. Its scale is kept from
+// frame to frame (see `viewBox`): it grows, with room to spare, only when the lanes
+// outgrow it, and ignores stray points.
 
 const $ = (id) => document.getElementById(id);
 const canvas = $("plot");
@@ -23,9 +28,17 @@ const state = {
   /** What is drawn, in canvas CSS pixels, for hovering: { x, y, r, instance, step, label }. */
   targets: [],
   hovered: null,
+  /** The hovered instance (its track and points are highlighted at every step), or null. */
+  hoverInstance: null,
+  /** The data box drawn, by view: kept across frames (see viewBox); `fits` counts its changes. */
+  boxes: Object.create(null),
+  fits: Object.create(null),
+  /** What the last draw drew, for scripts and tests. */
+  drawn: { tracks: 0, labels: [], highlighted: 0 },
 };
 
 const colorOf = (k) => state.palette.length ? state.palette[k % state.palette.length] : "#888";
+const SHARED = "#b8b8b8"; // the noise every prompt shares (the tree's root)
 const shownStep = () => state.step ?? (state.steps.length ? state.steps[state.steps.length - 1] : 0);
 
 // ---- events from the server ---------------------------------------------------
@@ -39,7 +52,8 @@ on("views", (d) => {
   draw();
 });on("prompts", (d) => {
   state.prompts = d.prompts;
-  state.palette = d.palette;
+  // One colour per prompt, fixed by its label (older servers send a palette to index).
+  state.palette = d.colors ?? d.palette;
   renderLegend();
   draw();
 });
@@ -58,6 +72,26 @@ on("frame", (d) => {
   state.frames[d.view] = d;
   draw();
 });
+// The points of a new step and the points that moved, against the frame this page holds.
+on("frame-delta", (d) => {
+  const frame = state.frames[d.view];
+  if (!frame || frame.version !== d.base) {
+    // Out of step (should not happen on one connection): start afresh, the server sends everything.
+    reconnect();
+    return;
+  }
+  const { rows } = frame;
+  d.moved.index.forEach((i, k) => {
+    rows.x[i] = d.moved.x[k];
+    rows.y[i] = d.moved.y[k];
+  });
+  for (const key of ["instance", "prompt", "step", "x", "y"]) rows[key].push(...d.added[key]);
+  frame.version = d.version;
+  frame.update = d.update;
+  frame.layout = d.layout;
+  if (d.guides) frame.guides = d.guides;
+  draw();
+});
 on("tree", (d) => {
   state.tree = d;
   renderBranches();
@@ -68,10 +102,14 @@ on("status", (d) => {
   el.dataset.state = d.state;
   el.textContent = d.state === "failed" ? `failed: ${d.message}` : d.state;
 });
-// EventSource reconnects by itself; say so while it does.
+// EventSource reconnects by itself (a slow page is disconnected by the server); say so while it does.
 source.onerror = () => {
   $("status").textContent = "reconnecting…";
 };
+function reconnect() {
+  source.close();
+  location.reload();
+}
 
 // ---- controls -----------------------------------------------------------------
 
@@ -137,20 +175,65 @@ function renderBranches() {
 
 // ---- drawing --------------------------------------------------------------------
 
-/** Equal-aspect fit of the data box into the canvas, y up. */
-function fitter(xs, ys, guides, width, height, pad) {
+const PAD = 28; // room around the plot: step labels above the top lane, the largest points
+const LABEL_FONT = "11px Helvetica, Arial, sans-serif";
+
+/** The box around the guides and the bulk of the points (1st–99th percentile: stray points do not count). */
+function wantedBox(xs, ys, guides) {
   let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
   const add = (x, y) => {
     x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y);
   };
-  xs.forEach((x, i) => add(x, ys[i]));
   for (const g of guides) {
     if (g.shape === "circle") { add(g.cx - g.r, g.cy - g.r); add(g.cx + g.r, g.cy + g.r); }
     else { add(g.x1, g.y1); add(g.x2, g.y2); }
   }
-  if (!(x1 >= x0)) { x0 = y0 = -1; x1 = y1 = 1; }
-  const scale = Math.min((width - 2 * pad) / Math.max(x1 - x0, 1e-9), (height - 2 * pad) / Math.max(y1 - y0, 1e-9));
-  const mx = (x0 + x1) / 2, my = (y0 + y1) / 2;
+  const n = xs.length;
+  if (n > 0) {
+    const q = (values, p) => {
+      const sorted = Float64Array.from(values).sort();
+      return sorted[Math.min(n - 1, Math.max(0, Math.round(p * (n - 1))))];
+    };
+    const lo = n >= 50 ? 0.01 : 0, hi = n >= 50 ? 0.99 : 1;
+    add(q(xs, lo), q(ys, lo));
+    add(q(xs, hi), q(ys, hi));
+  }
+  if (!(x1 >= x0)) return { x0: -1, x1: 1, y0: -1, y1: 1 };
+  return { x0, x1, y0, y1 };
+}
+
+/**
+ * The box a view is drawn in: the one drawn before while the data still fit
+ * in it and fill at least a third of it; when the lanes outgrow it, the
+ * wanted box with half its size to spare on the sides that grew (so the box
+ * doubles, and n steps refit it about log₂ n times, not once a frame);
+ * otherwise (the first frame, or data that shrank) the wanted box and a tenth.
+ */
+function viewBox(view, wanted) {
+  const box = state.boxes[view];
+  const w = (b) => b.x1 - b.x0, h = (b) => b.y1 - b.y0;
+  const inside = box && wanted.x0 >= box.x0 && wanted.x1 <= box.x1 && wanted.y0 >= box.y0 && wanted.y1 <= box.y1;
+  if (inside && (w(wanted) >= w(box) / 3 || h(wanted) >= h(box) / 3)) return box;
+  // The lanes grow away from where they started: room only on the sides that grew.
+  const grow = box && !inside;
+  const share = grow ? 0.5 : 0.1;
+  const sx = share * Math.max(w(wanted), 1e-9), sy = share * Math.max(h(wanted), 1e-9);
+  const next = {
+    x0: wanted.x0 - (grow && wanted.x0 >= box.x0 ? 0 : sx),
+    x1: wanted.x1 + (grow && wanted.x1 <= box.x1 ? 0 : sx),
+    y0: wanted.y0 - (grow && wanted.y0 >= box.y0 ? 0 : sy),
+    y1: wanted.y1 + (grow && wanted.y1 <= box.y1 ? 0 : sy),
+  };
+  if (grow) Object.assign(next, { x0: Math.min(next.x0, box.x0), x1: Math.max(next.x1, box.x1), y0: Math.min(next.y0, box.y0), y1: Math.max(next.y1, box.y1) });
+  state.boxes[view] = next;
+  state.fits[view] = (state.fits[view] ?? 0) + 1;
+  return next;
+}
+
+/** Equal-aspect map of a box into the canvas, y up. */
+function fitter(box, width, height, pad) {
+  const scale = Math.min((width - 2 * pad) / Math.max(box.x1 - box.x0, 1e-9), (height - 2 * pad) / Math.max(box.y1 - box.y0, 1e-9));
+  const mx = (box.x0 + box.x1) / 2, my = (box.y0 + box.y1) / 2;
   return { scale, X: (x) => width / 2 + (x - mx) * scale, Y: (y) => height / 2 - (y - my) * scale };
 }
 
@@ -165,14 +248,80 @@ function drawGuides(guides, t, upTo) {
   }
 }
 
-function drawFrame(frame, width, height, upTo) {
+/**
+ * Step labels ("t=3"): above each ring's top, above each column's upper end,
+ * left of each row's left end; every few when they would collide; drawn last,
+ * with a white halo, so no point hides them.
+ */
+function drawStepLabels(guides, t, upTo, lift) {
+  const sorted = [...guides].sort((a, b) => a.step - b.step);
+  const at = sorted.map((g) => {
+    if (g.shape === "circle") return { x: t.X(g.cx), y: t.Y(g.cy + g.r) - lift, align: "center" };
+    const row = Math.abs(g.x2 - g.x1) > Math.abs(g.y2 - g.y1);
+    if (row) {
+      const [x, y] = g.x1 <= g.x2 ? [g.x1, g.y1] : [g.x2, g.y2];
+      return { x: t.X(x) - lift, y: t.Y(y) + 4, align: "right" };
+    }
+    const [x, y] = g.y1 >= g.y2 ? [g.x1, g.y1] : [g.x2, g.y2];
+    return { x: t.X(x), y: t.Y(y) - lift, align: "center" };
+  });
+  ctx.font = LABEL_FONT;
+  const needW = Math.max(0, ...sorted.map((g) => ctx.measureText(`t=${g.step}`).width)) + 6, needH = 13;
+  let stride = 1;
+  for (let k = 1; k < at.length; k++) {
+    const crowding = Math.min(needW / Math.abs(at[k].x - at[k - 1].x), needH / Math.abs(at[k].y - at[k - 1].y));
+    stride = Number.isFinite(crowding) ? Math.max(stride, Math.ceil(crowding)) : at.length;
+  }
+  const labels = [];
+  ctx.lineJoin = "round";
+  ctx.lineWidth = 3;
+  ctx.strokeStyle = "#fff";
+  sorted.forEach((g, k) => {
+    // Every stride-th label, and always the shown step's.
+    if (k % stride !== 0 && g.step !== upTo) return;
+    const text = `t=${g.step}`;
+    ctx.textAlign = at[k].align;
+    ctx.fillStyle = g.step === upTo ? "#333" : "#888";
+    ctx.strokeText(text, at[k].x, at[k].y);
+    ctx.fillText(text, at[k].x, at[k].y);
+    labels.push(text);
+  });
+  return labels;
+}
+
+function drawFrame(view, frame, width, height, upTo) {
   const { rows } = frame;
   const n = rows.x.length;
-  const t = fitter(rows.x, rows.y, frame.guides, width, height, 16);
+  const t = fitter(viewBox(view, wantedBox(rows.x, rows.y, frame.guides)), width, height, PAD);
   drawGuides(frame.guides, t, upTo);
   const r = Math.max(1.5, Math.min(4.5, (0.15 * Math.min(width, height)) / Math.sqrt(Math.max(n, 1))));
   const order = [...rows.x.keys()].filter((i) => rows.step[i] <= upTo && !state.hidden.has(rows.prompt[i]))
     .sort((a, b) => rows.step[a] - rows.step[b]);
+
+  // Tracks: each instance's points in step order, faint, in its prompt's colour.
+  const tracks = new Map();
+  for (const i of order) {
+    const list = tracks.get(rows.instance[i]);
+    if (list) list.push(i);
+    else tracks.set(rows.instance[i], [i]);
+  }
+  const line = (list) => {
+    ctx.beginPath();
+    list.forEach((i, k) => (k === 0 ? ctx.moveTo(t.X(rows.x[i]), t.Y(rows.y[i])) : ctx.lineTo(t.X(rows.x[i]), t.Y(rows.y[i]))));
+    ctx.stroke();
+  };
+  ctx.lineWidth = 1;
+  ctx.lineJoin = "round";
+  ctx.globalAlpha = 0.22;
+  let drawnTracks = 0;
+  for (const list of tracks.values()) {
+    if (list.length < 2) continue;
+    ctx.strokeStyle = colorOf(rows.prompt[list[0]]);
+    line(list);
+    drawnTracks++;
+  }
+  ctx.globalAlpha = 1;
+
   for (const i of order) {
     const x = t.X(rows.x[i]), y = t.Y(rows.y[i]);
     ctx.globalAlpha = rows.step[i] === upTo ? 1 : 0.55;
@@ -183,11 +332,29 @@ function drawFrame(frame, width, height, upTo) {
     state.targets.push({ x, y, r, instance: rows.instance[i], step: rows.step[i], prompt: rows.prompt[i] });
   }
   ctx.globalAlpha = 1;
+
+  // The hovered instance at every step: its track bold, its points ringed.
+  const hovered = state.hoverInstance === null ? undefined : tracks.get(state.hoverInstance);
+  if (hovered) {
+    ctx.strokeStyle = "#111";
+    ctx.lineWidth = 2.5;
+    if (hovered.length > 1) line(hovered);
+    ctx.lineWidth = 1.5;
+    for (const i of hovered) {
+      ctx.fillStyle = colorOf(rows.prompt[i]);
+      ctx.beginPath();
+      ctx.arc(t.X(rows.x[i]), t.Y(rows.y[i]), r + 1.5, 0, 2 * Math.PI);
+      ctx.fill();
+      ctx.stroke();
+    }
+  }
+  const labels = drawStepLabels(frame.guides, t, upTo, r + 3);
+  state.drawn = { tracks: drawnTracks, labels, highlighted: hovered ? hovered.length : 0, scale: t.scale };
 }
 
 function drawTree(tree, width, height, upTo) {
   const { nodes, links } = tree;
-  const t = fitter(nodes.x, nodes.y, tree.guides, width, height, 16);
+  const t = fitter(viewBox("tree", wantedBox(nodes.x, nodes.y, tree.guides)), width, height, PAD);
   drawGuides(tree.guides, t, upTo);
   const maxSize = Math.max(1, ...nodes.size);
   const rMax = Math.min(12, Math.max(4, 0.015 * width));
@@ -217,11 +384,15 @@ function drawTree(tree, width, height, upTo) {
   });
   ctx.globalAlpha = 1;
   const order = [...nodes.x.keys()].filter(visible).sort((a, b) => nodes.size[b] - nodes.size[a]);
+  let highlighted = 0;
   for (const i of order) {
     const x = t.X(nodes.x[i]), y = t.Y(nodes.y[i]), r = radius(nodes.size[i]);
-    ctx.fillStyle = colorOf(nodes.prompt[i]);
-    ctx.strokeStyle = "#fff";
-    ctx.lineWidth = 0.8;
+    const root = nodes.parent[i] < 0;
+    const hover = state.hovered === `${nodes.representative[i]}/${nodes.step[i]}`;
+    ctx.fillStyle = root ? SHARED : colorOf(nodes.prompt[i]);
+    ctx.strokeStyle = hover ? "#111" : root ? "#666" : "#fff";
+    ctx.lineWidth = hover ? 2 : 0.8;
+    highlighted += hover ? 1 : 0;
     ctx.beginPath();
     ctx.arc(x, y, r, 0, 2 * Math.PI);
     ctx.fill();
@@ -230,6 +401,8 @@ function drawTree(tree, width, height, upTo) {
       state.targets.push({ x, y, r, instance: nodes.representative[i], step: nodes.step[i], prompt: nodes.prompt[i], size: nodes.size[i] });
     }
   }
+  const labels = drawStepLabels(tree.guides, t, upTo, rMax + 3);
+  state.drawn = { tracks: links.source.length, labels, highlighted, scale: t.scale };
 }
 
 function draw() {
@@ -242,12 +415,13 @@ function draw() {
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, width, height);
   state.targets = [];
+  state.drawn = { tracks: 0, labels: [], highlighted: 0 };
   const upTo = shownStep();
   $("step-label").textContent = state.steps.length ? String(upTo) : "–";
   if (state.view === "tree") {
     if (state.tree) drawTree(state.tree, width, height, upTo);
   } else if (state.frames[state.view]) {
-    drawFrame(state.frames[state.view], width, height, upTo);
+    drawFrame(state.view, state.frames[state.view], width, height, upTo);
   }
   const count = $("count");
   count.dataset.points = String(state.targets.length);
@@ -262,6 +436,16 @@ function draw() {
 
 // ---- hovering ---------------------------------------------------------------------
 
+/** Nothing under the pointer: the panel empties and the highlight goes. */
+function clearHover() {
+  if (state.hovered === null) return;
+  state.hovered = null;
+  state.hoverInstance = null;
+  $("hover").hidden = true;
+  $("hover-caption").textContent = "";
+  draw();
+}
+
 canvas.addEventListener("mousemove", (e) => {
   const rect = canvas.getBoundingClientRect();
   const mx = e.clientX - rect.left, my = e.clientY - rect.top;
@@ -270,10 +454,11 @@ canvas.addEventListener("mousemove", (e) => {
     const d = Math.hypot(target.x - mx, target.y - my);
     if (d <= Math.max(6, target.r + 3) && d < bestD) [best, bestD] = [target, d];
   }
-  if (!best) return;
+  if (!best) return clearHover();
   const key = `${best.instance}/${best.step}`;
   if (key === state.hovered) return;
   state.hovered = key;
+  state.hoverInstance = best.instance;
   const img = $("hover-image");
   img.src = `/image?instance=${best.instance}&step=${best.step}`;
   img.dataset.instance = String(best.instance);
@@ -281,9 +466,18 @@ canvas.addEventListener("mousemove", (e) => {
   const what = best.size ? `${best.size} instance${best.size === 1 ? "" : "s"}, shown: instance ${best.instance}` : `instance ${best.instance}`;
   $("hover-caption").textContent = `${what} · ${state.prompts[best.prompt] ?? ""} · step ${best.step}`;
   $("hover").hidden = false;
+  draw();
 });
+canvas.addEventListener("mouseleave", clearHover);
 
 new ResizeObserver(() => draw()).observe(canvas);
 
 // For scripts and tests: what is drawn where.
-window.diffusionLife = { state, targets: () => state.targets.map((t) => ({ ...t })) };
+window.diffusionLife = {
+  state,
+  targets: () => state.targets.map((t) => ({ ...t })),
+  /** What the last draw drew: tracks, step labels, highlighted points, pixels per data unit. */
+  drawn: () => ({ ...state.drawn, labels: [...state.drawn.labels] }),
+  /** The data box of a view and how many times it was (re)fitted. */
+  box: (view) => ({ ...state.boxes[view], fits: state.fits[view] ?? 0 }),
+};

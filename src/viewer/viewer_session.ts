@@ -8,7 +8,9 @@
  * Events (the data is JSON):
  * - `views`: { views: string[] }: the views to offer, in order: each
  *   layout's name (its frames), and "tree" for the lineage tree
- * - `prompts`: { prompts: string[], palette: string[] }
+ * - `prompts`: { prompts: string[], colors: string[] }: `colors[k]` is prompt k's colour, fixed by
+ *   its label (promptColors), so a prompt looks the same in every view and picture (`palette`, the
+ *   same list, for older pages)
  * - `steps`: { steps: number[] (received so far), rows: number, imageShape: [C, H, W] | null }
  * - `frame`: { view, layout, update, rows: { instance, prompt, step, x, y }, guides }: the latest
  *   frame of a view, of any layout: points and guides in display coordinates
@@ -24,7 +26,7 @@ import { readFrameTable, type FrameTable } from "../data/frame_table.ts";
 import { type ImageShape, readStepTable, type StepTable } from "../data/step_table.ts";
 import type { LineageTree } from "../lineage/lineage.ts";
 import { readGuides } from "../data/guides.ts";
-import { defaultPalette } from "../render/palette.ts";
+import { promptColors } from "../render/palette.ts";
 
 export interface ViewerEvent {
   event: "views" | "prompts" | "steps" | "frame" | "tree" | "status";
@@ -37,7 +39,8 @@ export type ViewName = string;
 interface StepImages {
   /** Row of each instance. */
   row: Map<number, number>;
-  image: Float32Array;
+  /** 8-bit, as the page gets them (a quarter of the memory of Float32: every step is kept for hovering). */
+  image: Uint8Array;
 }
 
 export class ViewerSession {
@@ -56,7 +59,8 @@ export class ViewerSession {
     let k = this.prompts.indexOf(label);
     if (k < 0) {
       k = this.prompts.push(label) - 1;
-      this.emit("prompts", "prompts", { prompts: this.prompts, palette: defaultPalette(this.prompts.length) });
+      const colors = promptColors(this.prompts);
+      this.emit("prompts", "prompts", { prompts: this.prompts, colors, palette: colors });
     }
     return k;
   }
@@ -73,12 +77,13 @@ export class ViewerSession {
       this.shape = cols.imageShape;
       const dim = cols.image.length / cols.instance.length;
       // Rows of one step may arrive in several tables: append.
-      const entry = this.images.get(s) ?? { row: new Map<number, number>(), image: new Float32Array(0) };
+      const entry = this.images.get(s) ?? { row: new Map<number, number>(), image: new Uint8Array(0) };
       const start = entry.image.length / dim;
-      const grown = new Float32Array(entry.image.length + rows.length * dim);
+      const grown = new Uint8Array(entry.image.length + rows.length * dim);
       grown.set(entry.image);
       rows.forEach((r, i) => {
-        grown.set(cols.image!.subarray(r * dim, (r + 1) * dim), (start + i) * dim);
+        const from = cols.image!.subarray(r * dim, (r + 1) * dim), at = (start + i) * dim;
+        for (let k = 0; k < dim; k++) grown[at + k] = toByte(from[k]);
         entry.row.set(cols.instance[r], start + i);
       });
       entry.image = grown;
@@ -88,13 +93,19 @@ export class ViewerSession {
     this.emit("steps", "steps", { steps: [...this.steps].sort((a, b) => a - b), rows: this.rows, imageShape: this.shape });
   }
 
-  /** The image of an instance at a step, or undefined. */
+  /** The image of an instance at a step (values in [0, 1], to 8 bits), or undefined. */
   image(instance: number, step: number): { pixels: Float32Array; shape: ImageShape } | undefined {
+    const found = this.imageBytes(instance, step);
+    return found && { pixels: Float32Array.from(found.bytes, (b) => b / 255), shape: found.shape };
+  }
+
+  /** The image of an instance at a step as 8-bit values (0..255, channel-major [C, H, W]), or undefined. */
+  imageBytes(instance: number, step: number): { bytes: Uint8Array; shape: ImageShape } | undefined {
     const entry = this.images.get(step);
     const row = entry?.row.get(instance);
     if (!entry || row === undefined || !this.shape) return undefined;
     const dim = this.shape[0] * this.shape[1] * this.shape[2];
-    return { pixels: entry.image.subarray(row * dim, (row + 1) * dim), shape: this.shape };
+    return { bytes: entry.image.subarray(row * dim, (row + 1) * dim), shape: this.shape };
   }
 
   /** Announces the views to offer, in order (views that frames or the tree bring later are added at the end). */
@@ -161,6 +172,9 @@ export class ViewerSession {
     for (const listener of this.listeners) listener(e);
   }
 }
+
+/** [0, 1] to 0..255, rounded (clamped outside). */
+const toByte = (v: number): number => Math.round(255 * (v < 0 ? 0 : v > 1 ? 1 : v));
 
 /** Coordinates with four significant decimals: plenty for a screen, a third of the JSON. */
 const rounded = (values: ArrayLike<number>): number[] => Array.from(values, (v) => Math.round(v * 1e4) / 1e4);

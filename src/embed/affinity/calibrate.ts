@@ -3,6 +3,7 @@
  * each row's conditional distribution over its neighbours has the target
  * perplexity. A building block for any Gaussian affinity.
  */
+import { exp, log } from "../../util/portable_math.ts";
 
 /**
  * Calibrates rows [from, to) of the n×k squared distances (nearest first)
@@ -36,7 +37,7 @@ export function calibrateRows(distance: Float64Array, k: number, perplexity: num
  * const beta = calibrateRow(Float64Array.of(1, 2, 4, 9), 2, p); // p sums to 1, perplexity 2
  */
 export function calibrateRow(d2: Float64Array, perplexity: number, out: Float64Array, start = 0): number {
-  const target = Math.log(perplexity);
+  const target = log(perplexity);
   const k = d2.length;
   // Distances relative to the nearest keep exp() in range for any scale.
   const d0 = d2[0];
@@ -47,7 +48,7 @@ export function calibrateRow(d2: Float64Array, perplexity: number, out: Float64A
     let s1 = 0, s2 = 0, s3 = 0;
     sum = 0;
     for (let a = 0; a < k; a++) {
-      const d = d2[a] - d0, p = Math.exp(-beta * d), dp = d * p;
+      const d = d2[a] - d0, p = exp(-beta * d), dp = d * p;
       out[a] = p;
       sum += p;
       s1 += dp;
@@ -55,7 +56,7 @@ export function calibrateRow(d2: Float64Array, perplexity: number, out: Float64A
       s3 += d * d * dp;
     }
     const mean = s1 / sum, m2 = s2 / sum, variance = m2 - mean * mean;
-    const gap = Math.log(sum) + beta * mean - target;
+    const gap = log(sum) + beta * mean - target;
     if (Math.abs(gap) < 1e-5) break;
     // H falls as β grows: too much entropy means β must rise.
     if (gap > 0) lo = beta;

@@ -20,6 +20,7 @@ import { boundingBox } from "./bounds.ts";
 import FFT from "fft.js";
 import { OptionError } from "../../errors.ts";
 import type { Repulsion } from "./repulsion.ts";
+import { cos, sin } from "../../util/portable_math.ts";
 
 export interface FftRepulsionOptions {
   /** Lagrange interpolation nodes per box and dimension (FIt-SNE's n_interpolation_points; default 3). */
@@ -42,6 +43,11 @@ export interface FftRepulsionOptions {
 
 /** Box sizes snap to powers of 2^(1/8), so a drifting extent reuses a cached kernel. */
 const LADDER = 8;
+/**
+ * 2^(j/8) for j = 0..7, so a box width 2^(step/8) is the same double in
+ * every runtime (their pow functions differ in the last bit).
+ */
+const LADDER_ROOTS = [1, 1.0905077326652577, 1.189207115002721, 1.2968395546510096, 1.4142135623730951, 1.542210825407941, 1.6817928305074292, 1.8340080864093424];
 /** Kernels kept for the box sizes met last (an extent wavering at a ladder step). */
 const CACHED = 2;
 /**
@@ -114,7 +120,7 @@ export function fftRepulsion(options: FftRepulsionOptions = {}): FftRepulsion {
     if (grid) {
       grids.delete(key);
     } else {
-      grid = new Grid(m, p * boxes, 2 ** (step / LADDER), p);
+      grid = new Grid(m, p * boxes, ladderWidth(step), p);
       if (grids.size >= CACHED) grids.delete(grids.keys().next().value!);
     }
     grids.set(key, grid);
@@ -188,6 +194,15 @@ export function fftRepulsion(options: FftRepulsionOptions = {}): FftRepulsion {
   };
 }
 
+/** 2^(step / LADDER), from exact doubling or halving of a tabled root. */
+function ladderWidth(step: number): number {
+  const whole = Math.floor(step / LADDER);
+  let width = LADDER_ROOTS[step - whole * LADDER];
+  for (let i = 0; i < whole; i++) width *= 2;
+  for (let i = 0; i > whole; i--) width /= 2;
+  return width;
+}
+
 /**
  * One grid size: N×N nodes spaced h/p apart, the spectrum of the kernel on
  * the m×m circulant, and two complex charge grids (the four real charges
@@ -209,6 +224,14 @@ class Grid {
   constructor(readonly m: number, readonly nodes: number, readonly h: number, p: number) {
     this.last = nodes / p - 1;
     this.#fft = new FFT(m);
+    // fft.js fills its twiddle table with Math.cos and Math.sin, whose last
+    // bits differ between runtimes; the same values, computed portably.
+    const table = (this.#fft as unknown as { table: number[] }).table;
+    for (let i = 0; i < table.length; i += 2) {
+      const angle = (Math.PI * i) / m;
+      table[i] = cos(angle);
+      table[i + 1] = -sin(angle);
+    }
     this.#a = this.#fft.createComplexArray();
     this.#b = this.#fft.createComplexArray();
     this.charges = [new Float64Array(2 * m * nodes), new Float64Array(2 * m * nodes)];

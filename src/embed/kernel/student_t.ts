@@ -7,6 +7,7 @@ import { fftRepulsion, type FftRepulsionOptions } from "./fft_repulsion.ts";
 import { barnesHutRepulsion, exactRepulsion, type Repulsion } from "./repulsion.ts";
 import type { KernelRecipe, ThreadedKernel } from "./threaded.ts";
 import { attraction, type AttractionRows, attractionRows } from "../wasm/attraction.ts";
+import { log } from "../../util/portable_math.ts";
 
 export interface StudentTOptions {
   /**
@@ -97,7 +98,7 @@ export function studentT(options: StudentTOptions = {}): ThreadedKernel {
           if (p <= 0) continue;
           const j = P.col[e];
           const dx = y[2 * i] - y[2 * j], dy = y[2 * i + 1] - y[2 * j + 1];
-          kl += p * Math.log((p * z) * (1 + dx * dx + dy * dy));
+          kl += p * log((p * z) * (1 + dx * dx + dy * dy));
         }
       }
       return kl;

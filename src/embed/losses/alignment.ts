@@ -10,6 +10,7 @@
 import type { Layout } from "../../layouts/layout.ts";
 import type { StepState } from "../state/state.ts";
 import { type Loss, type LossContext, type Weight, weightAt } from "./loss.ts";
+import { cos, sin } from "../../util/portable_math.ts";
 
 export interface AlignmentOptions {
   weight?: Weight;
@@ -54,7 +55,7 @@ export function alignment(options: AlignmentOptions = {}): Loss {
           const j = a.next[i];
           if (j < 0) continue;
           const d = here.f[i] - there.f[j];
-          const h = scale * (circular ? Math.sin(d) : d);
+          const h = scale * (circular ? sin(d) : d);
           if (activeA) {
             a.grad[2 * i] += h * here.g[2 * i];
             a.grad[2 * i + 1] += h * here.g[2 * i + 1];
@@ -77,7 +78,7 @@ export function alignment(options: AlignmentOptions = {}): Loss {
           const j = a.next[i];
           if (j < 0) continue;
           const d = ctx.layout.free(a.y[2 * i], a.y[2 * i + 1], ga) - ctx.layout.free(b.y[2 * j], b.y[2 * j + 1], gb);
-          total += (w / a.n) * (circular ? 1 - Math.cos(d) : (d * d) / 2);
+          total += (w / a.n) * (circular ? 1 - cos(d) : (d * d) / 2);
         }
       }
       return total;

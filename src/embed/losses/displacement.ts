@@ -13,6 +13,7 @@
  * σ out, and it never comes back; with the slope it always does.
  */
 import { type Loss, stepSchedule, type Weight, weightAt } from "./loss.ts";
+import { exp } from "../../util/portable_math.ts";
 
 export interface DisplacementOptions {
   weight?: Weight;
@@ -29,16 +30,16 @@ const REFERENCE_SCALE = 20;
 /** The well at offset u (reference units): −N(u; 0, σ) inside ±σ, its tangent outside. */
 function well(u: number, sd: number): number {
   const a = Math.abs(u), peak = 1 / (sd * SQRT_2PI);
-  if (a <= sd) return -peak * Math.exp(-(u * u) / (2 * sd * sd));
-  const edge = peak * Math.exp(-0.5);
+  if (a <= sd) return -peak * exp(-(u * u) / (2 * sd * sd));
+  const edge = peak * exp(-0.5);
   return -edge + (edge / sd) * (a - sd);
 }
 
 /** d well / du. */
 function slope(u: number, sd: number): number {
   const peak = 1 / (sd * SQRT_2PI);
-  if (Math.abs(u) <= sd) return ((u / (sd * sd)) * peak) * Math.exp(-(u * u) / (2 * sd * sd));
-  return (Math.sign(u) * peak * Math.exp(-0.5)) / sd;
+  if (Math.abs(u) <= sd) return ((u / (sd * sd)) * peak) * exp(-(u * u) / (2 * sd * sd));
+  return (Math.sign(u) * peak * exp(-0.5)) / sd;
 }
 
 export function displacement(options: DisplacementOptions = {}): Loss {

@@ -30,7 +30,13 @@
  * update started (and the step still open), and one frame follows each
  * update. Steps are embedded one after another inside an update, so the
  * result does not depend on how arrivals were coalesced: it is reproducible
- * from the seed.
+ * from the seed. An update returns its frame once it has run `budgetMs`
+ * (after at least one step), so a burst — 2,000 steps at once — gives a
+ * frame every `budgetMs`, not one at the end; the steps left wait for the
+ * next update. With `backlog`, at most that many complete steps wait: when
+ * the source outruns the embedder the oldest waiting steps are dropped and
+ * counted (`droppedSteps`, `droppedRows`), which bounds memory and latency;
+ * without it (the default) every step is embedded, late if need be.
  */
 import { type FrameTable, type FrameUpdate, setUpdate } from "../../data/frame_table.ts";
 import { readStepTable, type StepTable } from "../../data/step_table.ts";
@@ -56,6 +62,8 @@ export interface IncrementalStats {
   updates: number;
   totalIterations: number;
   droppedRows: number;
+  /** Steps dropped because the backlog was full (the `backlog` option). */
+  droppedSteps: number;
 }
 
 /**
@@ -66,7 +74,10 @@ const EXAGGERATION_SHARE = 0.5;
 
 export class IncrementalEmbedder {
   readonly embedding: EvolutionaryEmbedding;
-  private readonly options: Required<Pick<IncrementalOptions, "iterationsPerStep" | "window" | "polish" | "late" | "quality" | "k">> & { instances?: number };
+  private readonly options: Required<Pick<IncrementalOptions, "iterationsPerStep" | "window" | "polish" | "late" | "quality" | "k" | "budgetMs">> & {
+    instances?: number;
+    backlog?: number;
+  };
   private readonly saved: SavedOptions;
   private readonly pending = new StepBuffer();
   private counters: Counters = { updates: 0, totalIterations: 0, droppedRows: 0, maxStep: -1, ended: false, dim: -1 };
@@ -84,6 +95,8 @@ export class IncrementalEmbedder {
     integer("polish", options.polish, 0);
     integer("instances", options.instances, 1);
     integer("k", options.k, 1);
+    integer("backlog", options.backlog, 1);
+    if (options.budgetMs !== undefined && !(options.budgetMs >= 0)) throw new OptionError("budgetMs", `must be a number ≥ 0, not ${options.budgetMs}`);
     if (options.late !== undefined && options.late !== "error" && options.late !== "drop") {
       throw new OptionError("late", `must be "error" or "drop", not ${JSON.stringify(options.late)}`);
     }
@@ -96,7 +109,9 @@ export class IncrementalEmbedder {
       late: options.late ?? "error",
       quality: options.quality ?? true,
       k: options.k ?? 10,
+      budgetMs: options.budgetMs ?? 250,
       instances: options.instances,
+      backlog: options.backlog,
     };
     const { optimizer, pcaComponents, init, seed, spec } = options;
     // The built-in optimiser is saved by its options; a user's by its name, and is passed again to restore.
@@ -129,6 +144,7 @@ export class IncrementalEmbedder {
       throw new DimensionError(`features have ${dim} values per row; earlier steps had ${this.counters.dim}`, { column: "features" });
     }
     const last = this.embedding.steps[this.embedding.steps.length - 1]?.step ?? -Infinity;
+    const droppedUpTo = this.counters.droppedUpTo ?? -Infinity;
     const keep: number[] = [];
     for (let r = 0; r < n; r++) {
       const step = cols.step[r];
@@ -138,6 +154,7 @@ export class IncrementalEmbedder {
         }
         continue;
       }
+      if (step <= droppedUpTo) continue; // a step the backlog dropped: its later rows go too
       if (this.pending.has(step, cols.instance[r])) throw new DuplicateRowError(cols.instance[r], step, r);
       keep.push(r);
     }
@@ -160,7 +177,7 @@ export class IncrementalEmbedder {
       });
       this.counters.maxStep = Math.max(this.counters.maxStep, step);
     }
-    this.markComplete();
+    this.markComplete(true);
   }
 
   /** Marks the end of the stream: every buffered step is complete. */
@@ -227,6 +244,7 @@ export class IncrementalEmbedder {
       updates: this.counters.updates,
       totalIterations: this.counters.totalIterations,
       droppedRows: this.counters.droppedRows,
+      droppedSteps: this.counters.droppedSteps ?? 0,
     };
   }
 
@@ -314,8 +332,10 @@ export class IncrementalEmbedder {
     if (!complete) return undefined;
     const added: StepState[] = [];
     let iterations = 0;
-    // Steps up to `upTo` that arrive meanwhile (filling gaps) are taken too, in order.
+    const started = performance.now();
+    // Steps up to `upTo` that arrive meanwhile (filling gaps) are taken too, in order, while the budget lasts.
     for (let step = this.pending.next(complete.upTo); step !== undefined; step = this.pending.next(complete.upTo)) {
+      if (added.length > 0 && performance.now() - started >= this.options.budgetMs) break;
       throwIfAborted(stop, "incremental embedding");
       added.push(this.embedding.addStep(this.pending.take(step, this.counters.dim)));
       const first = this.embedding.steps.length - 1 - this.options.window;
@@ -327,8 +347,17 @@ export class IncrementalEmbedder {
     return { added, iterations, since: complete.since };
   }
 
-  private markComplete(): void {
+  /** Marks the complete steps; after a push, drops the oldest waiting beyond the backlog (the stream's end adds none). */
+  private markComplete(afterPush = false): void {
     this.pending.markComplete(this.counters.maxStep, this.counters.ended, this.options.instances);
+    const { backlog } = this.options;
+    if (backlog === undefined || !afterPush) return;
+    const waiting = this.pending.completeSteps();
+    for (const step of waiting.slice(0, Math.max(0, waiting.length - backlog))) {
+      this.counters.droppedRows += this.pending.drop(step);
+      this.counters.droppedSteps = (this.counters.droppedSteps ?? 0) + 1;
+      this.counters.droppedUpTo = Math.max(this.counters.droppedUpTo ?? -Infinity, step);
+    }
   }
 
   private frame(
@@ -347,6 +376,7 @@ export class IncrementalEmbedder {
       latencyMs: now - u.since,
       pendingRows: this.pending.size().rows,
       droppedRows: this.counters.droppedRows,
+      droppedSteps: this.counters.droppedSteps ?? 0,
       final: u.final,
       polish: u.polish,
     };

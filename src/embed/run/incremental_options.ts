@@ -24,6 +24,22 @@ export interface IncrementalOptions extends EmbeddingOptions {
   quality?: boolean;
   /** k of the neighbourhood quality figures (default 10). */
   k?: number;
+  /**
+   * Milliseconds an update may spend embedding steps before it returns its
+   * frame (default 250; at least one step each update): a burst of steps (a
+   * whole recording at once) gives frames this often, the rest following in
+   * later updates. The result does not depend on it (steps are embedded one
+   * after another either way).
+   */
+  budgetMs?: number;
+  /**
+   * Complete steps that may wait to be embedded (default: no limit). When a
+   * source outruns the embedder and more wait, the oldest waiting steps are
+   * dropped — their rows counted in `droppedRows`, their steps in
+   * `droppedSteps`, and later rows for them dropped too — so memory and
+   * frame latency stay bounded (latency about `backlog` steps' time).
+   */
+  backlog?: number;
 }
 
 /**
@@ -36,7 +52,7 @@ export interface IncrementalOptions extends EmbeddingOptions {
 export type SavedOptions =
   & Pick<
     IncrementalOptions,
-    "iterationsPerStep" | "window" | "polish" | "late" | "instances" | "quality" | "k" | "exaggeration" | "pcaComponents" | "init" | "seed" | "spec"
+    "iterationsPerStep" | "window" | "polish" | "late" | "instances" | "quality" | "k" | "exaggeration" | "pcaComponents" | "init" | "seed" | "spec" | "budgetMs" | "backlog"
   >
   & { optimizer?: GradientDescentOptions; customOptimizer?: string; affinity?: PerplexityOptions };
 
@@ -49,4 +65,7 @@ export interface Counters {
   maxStep: number;
   ended: boolean;
   dim: number;
+  /** Steps dropped because the backlog was full, and the highest of them (absent in older checkpoints: none). */
+  droppedSteps?: number;
+  droppedUpTo?: number;
 }

@@ -80,6 +80,18 @@ export class StepBuffer {
     };
   }
 
+  /** The complete steps, ascending. */
+  completeSteps(): number[] {
+    return [...this.pending].filter(([, p]) => !Number.isNaN(p.completeAt)).map(([step]) => step).sort((a, b) => a - b);
+  }
+
+  /** Removes a step without assembling it; returns how many rows it held. */
+  drop(step: number): number {
+    const rows = this.pending.get(step)?.ids.size ?? 0;
+    this.pending.delete(step);
+    return rows;
+  }
+
   /** Removes a step and returns its rows. */
   take(step: number, dim: number): StepInput {
     const input = this.assemble(step, dim);

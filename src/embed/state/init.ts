@@ -7,6 +7,7 @@
 import { pca } from "../../linalg/pca.ts";
 import type { Layout } from "../../layouts/layout.ts";
 import type { Random } from "../../util/random.ts";
+import { atan2 } from "../../util/portable_math.ts";
 
 export type InitMode = "pca" | "random";
 
@@ -30,7 +31,7 @@ export function initialFree(
     const a = scores[i * components], b = components > 1 ? scores[i * components + 1] : 0;
     // Jitter separates instances whose features coincide.
     const jitter = 1e-3 * rng.normal();
-    free[i] = (layout.circular ? Math.atan2(b, a) : a / max) + jitter;
+    free[i] = (layout.circular ? atan2(b, a) : a / max) + jitter;
   }
   return free;
 }

@@ -15,8 +15,8 @@
  */
 import type { Table } from "apache-arrow";
 import type { FrameTable } from "../data/frame_table.ts";
-import { type LineageSvgOptions, renderLineageSvg } from "../lineage/lineage_svg.ts";
-import { renderSvg, type SvgOptions } from "./svg.ts";
+import { type LineageSvgOptions, renderLineageSvg } from "./lineage_svg.ts";
+import { renderSvg, type SvgOptions } from "../render/svg.ts";
 
 export interface Renderer<Input = FrameTable, Options = Record<string, unknown>> {
   /** A short name ("svg", "lineage-svg"). */

@@ -1,0 +1,138 @@
+/**
+ * Figures of the geometry readings, as SVG: the basis vectors of one
+ * instance as an image grid (a row per step, a column per vector; blue
+ * negative, red positive, each vector scaled to its largest |value|), and
+ * the readings against the step (spectral centroid, Grassmann distances,
+ * effective sample size), one line per source.
+ */
+import { encode as encodePng } from "fast-png";
+import type { ImageShape } from "../data/step_table.ts";
+import type { GeometryRow, StepSummary } from "./readings.ts";
+
+export interface BasisSvgOptions {
+  /** Side of one basis image in SVG units (default 36). */
+  cell?: number;
+  /** Vectors per row (default all). */
+  k?: number;
+  title?: string;
+}
+
+/** The basis vectors of `rows` (one instance, several steps), a row per step. */
+export function renderBasisSvg(rows: readonly GeometryRow[], shape: ImageShape, options: BasisSvgOptions = {}): string {
+  const cell = options.cell ?? 36;
+  const [, h, w] = shape;
+  const dim = shape[0] * h * w;
+  const k = Math.min(options.k ?? Infinity, Math.max(0, ...rows.map((r) => (r.basis.vectors ? r.basis.vectors.length / dim : 0))));
+  const left = 150, top = options.title ? 40 : 16, gap = 4;
+  const width = left + k * (cell + gap) + 10, height = top + rows.length * (cell + gap) + 24;
+  const out: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, sans-serif" font-size="10">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+  ];
+  if (options.title) out.push(`<text x="8" y="20" font-size="13">${escape(options.title)}</text>`);
+  for (let i = 0; i < k; i++) out.push(`<text x="${left + i * (cell + gap) + cell / 2}" y="${top - 4}" text-anchor="middle" fill="#555">v${i + 1}</text>`);
+  rows.forEach((row, r) => {
+    const y = top + r * (cell + gap);
+    const label = `step ${row.step}  σ₁ ${fmt(row.values[0])}  c ${Number.isNaN(row.meanCentroid) ? "—" : row.meanCentroid.toFixed(3)}`;
+    out.push(`<text x="${left - 6}" y="${y + cell / 2 + 3}" text-anchor="end">${escape(label)}</text>`);
+    for (let i = 0; i < k; i++) {
+      const x = left + i * (cell + gap);
+      if (!row.basis.vectors || i >= row.rank) {
+        out.push(`<rect x="${x}" y="${y}" width="${cell}" height="${cell}" fill="#eee"/>`);
+        continue;
+      }
+      const v = row.basis.vectors.subarray(i * dim, i * dim + h * w); // first channel
+      out.push(`<image x="${x}" y="${y}" width="${cell}" height="${cell}" style="image-rendering:pixelated" href="data:image/png;base64,${diverging(v, w, h)}"/>`);
+    }
+  });
+  out.push(`<text x="8" y="${height - 8}" fill="#555">blue −, red +, each vector scaled to its largest |value|; grey: past the rank of J (the posterior is on fewer images than vectors; J = 0 on one)</text>`);
+  out.push(`</svg>`);
+  return out.join("\n");
+}
+
+export interface ReadingsSeries {
+  name: string;
+  summary: readonly StepSummary[];
+  color?: string;
+}
+
+const COLORS = ["#4e79a7", "#e15759", "#59a14f", "#f28e2b", "#b07aa1", "#76b7b2"];
+
+/** Four panels against the step: mean spectral centroid, within/across-prompt distance, conditional distance, effective sample size. */
+export function renderReadingsSvg(series: readonly ReadingsSeries[], options: { title?: string } = {}): string {
+  const pw = 300, ph = 190, margin = { l: 52, r: 14, t: 28, b: 36 };
+  const panels: { title: string; y: (s: StepSummary) => number[]; labels: string[]; log?: boolean; range?: [number, number] }[] = [
+    { title: "mean spectral centroid of the basis (cycles/pixel)", y: (s) => [s.meanCentroid, s.meanBandCentroid], labels: ["basis vectors", "band metric"], range: [0, 0.5] },
+    { title: "Grassmann distance between instances", y: (s) => [s.within, s.across], labels: ["within a prompt", "across prompts"], range: [0, 1] },
+    { title: "conditional vs unconditional (same x_t)", y: (s) => [s.conditional], labels: [""], range: [0, 1] },
+    { title: "effective sample size (closed form)", y: (s) => [s.meanEss], labels: [""], log: true },
+  ];
+  const top = options.title ? 26 : 0;
+  const width = 2 * (pw + margin.l + margin.r), height = top + 2 * (ph + margin.t + margin.b) + 20 + 14 * series.length;
+  const out: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, sans-serif" font-size="10">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+  ];
+  if (options.title) out.push(`<text x="8" y="18" font-size="13">${escape(options.title)}</text>`);
+  const maxStep = Math.max(1, ...series.flatMap((s) => s.summary.map((r) => r.step)));
+  panels.forEach((panel, p) => {
+    const ox = (p % 2) * (pw + margin.l + margin.r) + margin.l, oy = top + Math.floor(p / 2) * (ph + margin.t + margin.b) + margin.t;
+    const values = series.flatMap((s) => s.summary.flatMap(panel.y)).filter((v) => Number.isFinite(v) && (!panel.log || v > 0));
+    let [lo, hi] = panel.range ?? [Math.min(...values), Math.max(...values)];
+    if (panel.log) [lo, hi] = [Math.log10(Math.min(...values, 1)), Math.log10(Math.max(...values, 10))];
+    if (!(hi > lo)) hi = lo + 1;
+    const sx = (step: number) => ox + (step / maxStep) * pw;
+    const sy = (v: number) => oy + ph - (((panel.log ? Math.log10(v) : v) - lo) / (hi - lo)) * ph;
+    out.push(`<text x="${ox}" y="${oy - 10}" font-size="11">${escape(panel.title)}</text>`);
+    out.push(`<rect x="${ox}" y="${oy}" width="${pw}" height="${ph}" fill="none" stroke="#bbb"/>`);
+    for (let t = 0; t <= 4; t++) {
+      const v = lo + ((hi - lo) * t) / 4;
+      const y = oy + ph - (ph * t) / 4;
+      out.push(`<line x1="${ox - 3}" x2="${ox}" y1="${y}" y2="${y}" stroke="#888"/><text x="${ox - 5}" y="${y + 3}" text-anchor="end">${panel.log ? `1e${v.toFixed(1)}` : v.toFixed(2)}</text>`);
+    }
+    for (let s = 0; s <= maxStep; s += Math.max(1, Math.round(maxStep / 10))) {
+      out.push(`<text x="${sx(s)}" y="${oy + ph + 13}" text-anchor="middle">${s}</text>`);
+    }
+    out.push(`<text x="${ox + pw / 2}" y="${oy + ph + 27}" text-anchor="middle" fill="#555">step (0 = noisiest)</text>`);
+    series.forEach((ser, i) => {
+      const color = ser.color ?? COLORS[i % COLORS.length];
+      panel.labels.forEach((_, j) => {
+        const pts = ser.summary.map((r) => [r.step, panel.y(r)[j]] as const).filter(([, v]) => Number.isFinite(v) && (!panel.log || v > 0));
+        if (pts.length === 0) return;
+        const d = pts.map(([s, v], q) => `${q ? "L" : "M"}${sx(s).toFixed(1)},${sy(v).toFixed(1)}`).join("");
+        out.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="1.6"${j ? ` stroke-dasharray="4 3"` : ""}/>`);
+        for (const [s, v] of pts) out.push(`<circle cx="${sx(s).toFixed(1)}" cy="${sy(v).toFixed(1)}" r="2" fill="${color}"/>`);
+      });
+    });
+    const styles = panel.labels.filter((l) => l);
+    styles.forEach((label, j) => {
+      const y = oy + 12 + j * 12;
+      out.push(`<line x1="${ox + pw - 110}" x2="${ox + pw - 90}" y1="${y - 3}" y2="${y - 3}" stroke="#333"${j ? ` stroke-dasharray="4 3"` : ""}/><text x="${ox + pw - 86}" y="${y}">${escape(label)}</text>`);
+    });
+  });
+  series.forEach((ser, i) => {
+    const y = height - 10 - 14 * (series.length - 1 - i);
+    out.push(`<rect x="10" y="${y - 8}" width="10" height="10" fill="${ser.color ?? COLORS[i % COLORS.length]}"/><text x="26" y="${y}">${escape(ser.name)}</text>`);
+  });
+  out.push(`</svg>`);
+  return out.join("\n");
+}
+
+/** A diverging blue–white–red PNG (base64) of one plane. */
+function diverging(v: ArrayLike<number>, w: number, h: number): string {
+  let big = 0;
+  for (let i = 0; i < w * h; i++) big = Math.max(big, Math.abs(v[i]));
+  const data = new Uint8Array(w * h * 3);
+  for (let i = 0; i < w * h; i++) {
+    const t = big > 0 ? v[i] / big : 0;
+    const a = Math.round(255 * (1 - Math.abs(t)));
+    data.set(t >= 0 ? [255, a, a] : [a, a, 255], i * 3);
+  }
+  const png = encodePng({ width: w, height: h, data, channels: 3, depth: 8 });
+  let binary = "";
+  for (const byte of png) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
+const fmt = (x: number) => (x === undefined || Number.isNaN(x) ? "—" : x === 0 ? "0" : x.toPrecision(2));
+const escape = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
