@@ -19,10 +19,12 @@ export {
   type ErrorCode,
   FormatError,
   GpuUnavailableError,
+  LimitError,
   MissingDependencyError,
   ModelError,
   NonFiniteError,
   OptionError,
+  OutOfRangeError,
   SchemaError,
   SpecError,
   StepOrderError,
@@ -49,6 +51,7 @@ export {
 } from "./src/data/frame_table.ts";
 export { splitColumns, splitSteps, type StepInput, tablesPerStep } from "./src/data/per_step.ts";
 export type { Validated } from "./src/data/validated.ts";
+export { type DataLimits, DEFAULT_LIMITS } from "./src/data/sizes.ts";
 export { type CircleGuide, type Guide, GUIDES_KEY, type LineGuide, parseGuides, readGuides, setGuides } from "./src/data/guides.ts";
 export { writeIpcStream } from "./src/data/ipc_stream.ts";
 
@@ -58,6 +61,7 @@ export { type Denoiser, fromPrediction, type NoiseLevel, type Prediction } from 
 export { closedFormDenoiser, type ClosedFormData, type ClosedFormDenoiser } from "./src/sources/closed_form.ts";
 export { planSampler, sampleDiffusion, type SamplerOptions, type SamplerPlan, type SamplerPrompt } from "./src/sources/sampler.ts";
 export type { Scheduler } from "./src/sources/schedulers/scheduler.ts";
+export { spacedTimesteps, type SpacingOptions } from "./src/sources/schedulers/scheduler.ts";
 export { ddim, type DdimOptions } from "./src/sources/schedulers/ddim.ts";
 export { ddpm } from "./src/sources/schedulers/ddpm.ts";
 export { euler, type EulerOptions } from "./src/sources/schedulers/euler.ts";
@@ -71,6 +75,7 @@ export {
   type ScheduleName,
   scaledLinearAlphaBar,
 } from "./src/sources/schedule.ts";
+export { type ExponentialStage, exponentialTimesteps } from "./src/sources/schedule.ts";
 export { collectSteps } from "./src/sources/collect.ts";
 export { loadRecording, readRecording, type RecordingInput, type RecordingOptions, type StepColumnNames } from "./src/sources/recording.ts";
 export { type ImageFolderOptions, loadImageFolder, readImageFolder } from "./src/sources/image_folder.ts";
@@ -141,6 +146,7 @@ export { type PluginContext, type PluginEntry, type PluginFactory, type PluginKi
 // Streaming (RxJS operators)
 export { evolve } from "./src/stream/evolve.ts";
 export { encode, type EncodeOperatorOptions } from "./src/stream/encode.ts";
+export { commit, type CommitmentUpdate, saliency } from "./src/stream/explanations.ts";
 export { fromAsync } from "./src/stream/from_async.ts";
 
 // Layouts and the lineage tree
@@ -155,6 +161,7 @@ export { knn, neighborOverlap } from "./src/quality/exact_knn.ts";
 export { knnPreservation, trustworthiness, trustworthinessK } from "./src/quality/trustworthiness.ts";
 export { neighborhoodHit } from "./src/quality/neighborhood_hit.ts";
 export { alignmentRatio, alignmentRatioOverSteps, movementCorrelation, movementCorrelationOverSteps } from "./src/quality/temporal_coherence.ts";
+export { frechetDistance } from "./src/quality/frechet.ts";
 export { type QualityReport, qualityReport, type QualityStep, type StepQuality } from "./src/quality/report.ts";
 
 // Rendering (SVG)
@@ -170,7 +177,7 @@ export type { ClosedFormPosterior } from "./src/sources/closed_form.ts";
 export { type BasisEngine, type LocalBasis, rankOf } from "./src/geometry/local_basis.ts";
 export { closedFormJacobian, type ClosedFormJacobian, type ClosedFormJacobianOptions } from "./src/geometry/closed_form_jacobian.ts";
 export { type FeatureMap, jacobianVectorProducts, type JvpOptions, type Jvps } from "./src/geometry/finite_difference.ts";
-export { dctBasis, type DctBasis } from "./src/geometry/dct.ts";
+export { bandMetric, dctBasis, type DctBasis } from "./src/geometry/dct.ts";
 export { grassmannDistance, normalizedGrassmannDistance, principalAngles } from "./src/geometry/grassmann.ts";
 export { centroidOf, spectralCentroid, type SpectralCentroid, type SpectralOptions } from "./src/geometry/spectral_centroid.ts";
 export {
@@ -188,4 +195,61 @@ export {
   type StepSummary,
 } from "./src/geometry/readings.ts";
 export { type Branch, BRANCHES_KEY, readBranches, traverse, type TraversalEdit, type TraversalOptions } from "./src/geometry/traversal.ts";
-export { type BasisSvgOptions, type ReadingsSeries, renderBasisSvg, renderReadingsSvg } from "./src/geometry/geometry_svg.ts";
+export { type BasisSvgOptions, type ReadingsSeries, renderBasisSvg, renderReadingsSvg, renderTraversalSvg } from "./src/geometry/geometry_svg.ts";
+export { addGeometry, type GeometryFrame } from "./src/stream/add_geometry.ts";
+
+// Explanations over the steps: commitment, probes, DF-RISE saliency, insertion/deletion, denoising level, concepts and bias
+export { chiSquareSurvival, gammaP, gammaQ, logGamma } from "./src/quality/special.ts";
+export { gaussianFilter, gaussianKernel, imageSimilarity, type ImageSimilarity, SIMILARITY_KINDS, type SimilarityKind, type SimilarityOptions } from "./src/quality/image_similarity.ts";
+export { type Trajectories, trajectories } from "./src/explain/trajectories.ts";
+export {
+  type ClassScoreOptions,
+  type ClassScores,
+  classScores,
+  type Commitment,
+  commitment,
+  type CommitmentAtStep,
+  type CommitmentDistribution,
+  commitmentOf,
+  type CommitmentOptions,
+  type InstanceCommitment,
+} from "./src/explain/commitment.ts";
+export {
+  type CrossValidation,
+  crossValidate,
+  type CrossValidationOptions,
+  type LogisticModel,
+  type LogisticOptions,
+  logisticRegression,
+  type StepProbe,
+  stepProbe,
+  type StepProbeOptions,
+} from "./src/explain/probe.ts";
+export { type ActivationOptions, type ActivationSource, denoiserActivations } from "./src/explain/activations.ts";
+export { type ExplainInput, guidedX0, inputOf, type Provenance } from "./src/explain/guided.ts";
+export { drawMask, riseSaliency, type RiseOptions, type RiseResult } from "./src/explain/rise.ts";
+export { type Curve, type InsertionDeletion, insertionDeletion, type InsertionOptions, saliencyOrder, trapezoidAuc } from "./src/explain/insertion.ts";
+export { type Saliencies, type SaliencyAtStep, explainSaliency, type SaliencyOptions, type SaliencyRow } from "./src/explain/saliency.ts";
+export { type DenoisingLevel, denoisingLevel, type LevelAtStep, type LevelOptions, type LevelRow } from "./src/explain/level.ts";
+export { type ConceptCurve, type ConceptOptions, type Concepts, concepts, diversity } from "./src/explain/concepts.ts";
+export { type ChiSquareTest, chiSquareTest, type ClassBias, classBias } from "./src/explain/bias.ts";
+export {
+  commitmentStepTable,
+  commitmentTable,
+  conceptTable,
+  EXPLAIN_KEY,
+  levelTable,
+  probeTable,
+  readExplainMeta,
+  saliencyTable,
+} from "./src/explain/explain_tables.ts";
+export {
+  type FigureOptions,
+  renderAucSvg,
+  renderCommitmentSvg,
+  renderCommittedFrameSvg,
+  renderConceptSvg,
+  renderLevelSvg,
+  renderSaliencySvg,
+  type SaliencySvgOptions,
+} from "./src/explain/explain_svg.ts";

@@ -19,6 +19,7 @@ export {
   type OnnxDenoiserOptions,
 } from "./src/sources/onnx_denoiser.ts";
 export { closedFormOnnx, type ClosedFormOnnxOptions } from "./src/sources/closed_form_onnx.ts";
+export { DIGIT_UNET_URL, digitUnet, type DigitUnetOptions } from "./src/sources/digit_unet.ts";
 export { onnxImageEncoder, type OnnxImageEncoder, type OnnxImageEncoderOptions } from "./src/encoders/onnx_image.ts";
 export { CLIP_PREPROCESSING, IMAGENET_PREPROCESSING, type ImagePreprocessing } from "./src/encoders/preprocess.ts";
 export { DIGIT_ENCODER_URL, digitEncoder, type DigitEncoderOptions } from "./src/encoders/digit.ts";

@@ -26,9 +26,9 @@ import {
   type Denoiser,
   distanceTable,
   geometryTable,
-  readStepTable,
   renderBasisSvg,
   renderReadingsSvg,
+  renderTraversalSvg,
   sampleDiffusion,
   type SamplerOptions,
   spearman,
@@ -131,31 +131,9 @@ await writeFile(`${OUT}/readings.svg`, renderReadingsSvg([{ name: engine.name, s
 if (source !== "unet" || method === "full") {
   const parent = sampler.prompts.findIndex((p) => p.condition !== -1) * instances;
   const editStep = Math.max(0, Math.round(stepsCount / 4));
-  const gammas = [-4, -2, 0, 2, 4];
-  const edits = [0, 1, 2].flatMap((direction) => gammas.map((gamma) => ({ instance: Math.max(0, parent), step: editStep, direction, gamma })));
+  const edits = [0, 1, 2].flatMap((direction) => [-4, -2, 0, 2, 4].map((gamma) => ({ instance: Math.max(0, parent), step: editStep, direction, gamma })));
   let final;
   for await (const t of traverse(denoiser, { ...sampler, edits, engine })) final = t;
-  const fc = readStepTable(final!);
-  const n = sampler.prompts.length * instances;
-  const cell = 40;
-  const out: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${90 + gammas.length * (cell + 4)}" height="${60 + 3 * (cell + 4)}" font-family="DejaVu Sans, sans-serif" font-size="10"><rect width="100%" height="100%" fill="white"/>`];
-  out.push(`<text x="6" y="16" font-size="12">x̂0 after x_t + γ·v_i at step ${editStep} (instance ${parent})</text>`);
-  gammas.forEach((g, j) => out.push(`<text x="${90 + j * (cell + 4) + cell / 2}" y="34" text-anchor="middle">γ ${g}</text>`));
-  for (let d = 0; d < 3; d++) {
-    out.push(`<text x="80" y="${40 + d * (cell + 4) + cell / 2 + 3}" text-anchor="end">v${d + 1}</text>`);
-    gammas.forEach((_, j) => {
-      const instance = n + d * gammas.length + j;
-      const r = [...fc.instance].indexOf(instance);
-      const img = fc.image!.subarray(r * MNIST_DIM, (r + 1) * MNIST_DIM);
-      out.push(`<g transform="translate(${90 + j * (cell + 4)},${40 + d * (cell + 4)}) scale(${cell / 28})">`);
-      for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) {
-        const v = Math.round(255 * (1 - Math.min(1, Math.max(0, img[y * 28 + x]))));
-        if (v < 250) out.push(`<rect x="${x}" y="${y}" width="1.05" height="1.05" fill="rgb(${v},${v},${v})"/>`);
-      }
-      out.push(`<rect width="28" height="28" fill="none" stroke="#ccc" stroke-width="0.3"/></g>`);
-    });
-  }
-  out.push(`</svg>`);
-  await writeFile(`${OUT}/traversal.svg`, out.join("\n"));
+  await writeFile(`${OUT}/traversal.svg`, renderTraversalSvg(final!, { title: `${engine.name}: x̂0 at the last step after x_t + γ·v_i at step ${editStep}` }));
 }
 log(`done: ${OUT}/{steps,geometry,distances}.arrow, summary.json, basis-*.svg, readings.svg, traversal.svg`);

@@ -6,13 +6,14 @@
 // per-class accuracy (the fraction of samples of class c classified as c).
 //
 //   node scripts/sample_unet_check.mjs [--model models/unet.onnx] [--steps 20] [--guidance 2]
-//        [--per-class 20] [--seed 0] [--prediction v] [--null-label 10]
+//        [--per-class 20] [--seed 0] [--prediction v] [--null-label 10] [--png grid.png]
 //   node --import tsx scripts/sample_unet_check.mjs --library ...   (the same through the library's
 //        onnxDenoiser (onnx.ts) and sampleDiffusion (mod.ts), instead of the plain-JS DDIM below)
 //
 // Plain JS with onnxruntime-web (wasm, one thread); the library is not needed
 // unless --library is given.
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { deflateSync } from "node:zlib";
 import process from "node:process";
 import * as ort from "onnxruntime-web";
 
@@ -29,6 +30,7 @@ const seed = Number(arg("seed", "0"));
 const prediction = arg("prediction", "v");
 const nullLabel = Number(arg("null-label", "10"));
 const useLibrary = args.includes("--library");
+const pngPath = arg("png", "");
 const T = 1000, DIM = 784, CLASSES = 10;
 
 ort.env.wasm.numThreads = 1;
@@ -136,3 +138,42 @@ console.log(`per-class accuracy: ${correct.map((c, k) => `${k}:${(c / perClass).
 console.log(`overall: ${total}/${n} = ${(total / n).toFixed(3)}`);
 console.log(`confusion (row = asked, column = classified):\n${confusion.map((r, k) => `  ${k}: ${r.map((v) => String(v).padStart(3)).join("")}`).join("\n")}`);
 await encoder.release();
+
+// ---- optional: the samples as a grey PNG grid (a row per class) ----
+function crc32(bytes) {
+  let c = ~0;
+  for (const b of bytes) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+  }
+  return ~c >>> 0;
+}
+function png(width, height, grey) {
+  const chunk = (type, data) => {
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    out.write(type, 4, "ascii");
+    data.copy(out, 8);
+    out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth; colour type 0 (grey)
+  const raw = Buffer.alloc(height * (width + 1));
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) raw[y * (width + 1) + 1 + x] = grey[y * width + x];
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk("IHDR", ihdr), chunk("IDAT", deflateSync(raw)), chunk("IEND", Buffer.alloc(0))]);
+}
+if (pngPath) {
+  const cell = 30, w = perClass * cell, h = CLASSES * cell;
+  const grey = new Uint8Array(w * h);
+  for (let i = 0; i < n; i++) {
+    const gx = (i % perClass) * cell + 1, gy = labels[i] * cell + 1;
+    for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) {
+      grey[(gy + y) * w + gx + x] = Math.round(255 * Math.min(1, Math.max(0, images[i * DIM + y * 28 + x])));
+    }
+  }
+  writeFileSync(pngPath, png(w, h, grey));
+  console.log(`samples: ${pngPath}`);
+}

@@ -19,6 +19,7 @@ const FLOORS: string[][] = [
   ["sources"],
   ["encoders", "layouts"],
   ["geometry"],
+  ["explain"],
   ["embed/wasm", "embed/state"],
   ["embed/affinity"],
   ["embed/kernel"],

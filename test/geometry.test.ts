@@ -14,6 +14,7 @@ import { readStepTable, type StepColumns } from "../src/data/step_table.ts";
 import { mnistDiffusion } from "../src/sources/mnist_diffusion.ts";
 import { ddpm } from "../src/sources/schedulers/ddpm.ts";
 import { readBranches, traverse } from "../src/geometry/traversal.ts";
+import { renderBasisSvg, renderReadingsSvg, renderTraversalSvg } from "../src/geometry/geometry_svg.ts";
 import { conditionsOf, distanceTable, geometryTable, levelAt, spearman, stepGeometry } from "../src/geometry/readings.ts";
 import { collectSteps } from "../src/sources/collect.ts";
 import { sampleDiffusion } from "../src/sources/sampler.ts";
@@ -224,6 +225,30 @@ test("closed form: ∂x̂0/∂x_t = (√ᾱ/(1−ᾱ))·Cov_w matches central di
   }
 });
 
+test("closed form: the band metric adds up to ‖J‖²_F less the DC direction", async () => {
+  const denoiser = await smallClosedForm();
+  const engine = closedFormJacobian(denoiser);
+  const { points, levels } = await trajectoryPoints(denoiser, 7, 3);
+  const { matrix } = engine.jacobian(points[1], levels[1], 7);
+  const basis = await engine.basis(points[1], levels[1], 7, 3);
+  const { dctBasis } = await import("../src/geometry/dct.ts");
+  const dct = dctBasis(MNIST_SHAPE);
+  const band = dct.bandOf(8);
+  const counts = new Float64Array(8);
+  band.forEach((b) => b >= 0 && counts[b]++);
+  const total = basis.bandMetric!.reduce((s, e, b) => s + e * counts[b], 0);
+  let frob = 0;
+  for (const v of matrix) frob += v * v;
+  const dc = new Float64Array(MNIST_DIM).fill(1 / 28); // φ_0
+  let dcNorm = 0;
+  for (let i = 0; i < MNIST_DIM; i++) {
+    let s = 0;
+    for (let j = 0; j < MNIST_DIM; j++) s += matrix[i * MNIST_DIM + j] * dc[j];
+    dcNorm += s * s;
+  }
+  assert.ok(Math.abs(total - (frob - dcNorm)) < 1e-9 * frob, `${total} vs ${frob - dcNorm}`);
+});
+
 test("closed form: the float64 x̂0 behind the Jacobian is the denoiser's own x̂0 (to float32 rounding)", async () => {
   const denoiser = await smallClosedForm();
   const engine = closedFormJacobian(denoiser);
@@ -271,6 +296,7 @@ test("readings: geometry and distance tables of a closed-form run; step 0 shares
   assert.ok(summary[3].within > s0.within + 0.2, `within at step 3: ${summary[3].within}`);
   for (const r of rows) {
     assert.is(r.values.length, 5);
+    if (r.rank > 0) assert.ok(r.bandCentroid > 0 && r.bandCentroid < 0.5, `band centroid ${r.bandCentroid}`);
     assert.ok(r.rank >= 0 && r.rank <= 5);
     if (r.prompt === "any digit") assert.ok(Number.isNaN(r.conditionalDistance));
     for (let i = 0; i < r.rank; i++) assert.ok(r.centroids[i] > 0 && r.centroids[i] < 0.5);
@@ -281,9 +307,29 @@ test("readings: geometry and distance tables of a closed-form run; step 0 shares
   const g = tableFromIPC(tableToIPC(geometryTable(rows, { vectors: true, shape: MNIST_SHAPE }), "file"));
   assert.is(g.numRows, rows.length);
   for (const name of ["instance", "prompt", "step", "timestep", "singular_values", "centroids", "mean_centroid", "ess", "conditional_distance", "basis"]) assert.ok(g.getChild(name), name);
+  const basisSvg = renderBasisSvg(rows.filter((r) => r.instance === 0), MNIST_SHAPE);
+  assert.ok((basisSvg.match(/<image /g)?.length ?? 0) >= 5);
+  assert.match(renderReadingsSvg([{ name: "closed form", summary }]), /<path d="M/);
   const d = tableFromIPC(tableToIPC(distanceTable(distances), "file"));
   assert.is(d.numRows, distances.length);
   assert.equal(d.getChild("kind")!.get(0), distances[0].kind);
+});
+
+test("addGeometry: the readings as an RxJS operator, one frame per step table", async () => {
+  const { from, lastValueFrom, toArray } = await import("rxjs");
+  const { addGeometry } = await import("../src/stream/add_geometry.ts");
+  const denoiser = await smallClosedForm();
+  const prompts = [{ label: "digit 3", condition: 3 }, { label: "any digit", condition: -1 }];
+  const tables = [];
+  for await (const t of sampleDiffusion(denoiser, { prompts, instancesPerPrompt: 2, steps: 3, seed: 1, range: [-1, 1], imageShape: MNIST_SHAPE })) tables.push(t);
+  const frames = await lastValueFrom(from(tables).pipe(addGeometry({ engine: closedFormJacobian(denoiser), k: 3, condition: conditionsOf(prompts) }), toArray()));
+  assert.is(frames.length, 3);
+  frames.forEach((f, s) => {
+    assert.is(f.geometry.numRows, 4);
+    assert.is(f.summary[0].step, s);
+  });
+  // Step 0: within (2 prompts), across (1 pair), conditional (digit 3).
+  assert.is(frames[0].distances.numRows, 4);
 });
 
 test("spearman and levelAt", () => {
@@ -313,12 +359,16 @@ test("traversal: γ = 0 reproduces the original trajectory exactly (DDIM, and DD
     ];
     const got: StepColumns[] = [];
     let branches: ReturnType<typeof readBranches> = [];
+    let last;
     for await (const t of traverse(denoiser, {
       ...common, prompts: [{ label: "digit 3", condition: 3 }, { label: "any digit", condition: -1 }], range: [-1, 1], imageShape: MNIST_SHAPE, edits, engine: guidance === 1 ? engine : closedFormJacobian(denoiser, { guidance }),
     })) {
       got.push(readStepTable(t));
       branches = readBranches(t);
+      last = t;
     }
+    const svg = renderTraversalSvg(last!);
+    assert.is(svg.match(/<image /g)?.length, 3);
     assert.equal(branches.map((b) => [b.instance, b.parent, b.step]), [[6, 1, 2], [7, 4, 5], [8, 1, 2]]);
     const row = (c: StepColumns, instance: number, key: "image" | "noisy") => {
       const r = [...c.instance].indexOf(instance);

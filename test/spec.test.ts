@@ -83,6 +83,10 @@ test("specs/default.json and the JSON Schema are what scripts/spec-schema.ts wri
   assert.equal(checkSpec(JSON.parse(readFileSync(DEFAULT_SPEC_PATH, "utf8"))), checkSpec(DEFAULT_SPEC));
 });
 
+test("the README shows specs/default.json as it is", () => {
+  assert.ok(readFileSync("README.md", "utf8").includes("```json\n" + readFileSync(DEFAULT_SPEC_PATH, "utf8") + "```"));
+});
+
 test("phases compile to the engine's schedules: early exaggeration, and σ as the displacement loss's default schedule", () => {
   const { options, spec } = specOptions(DEFAULT_SPEC);
   assert.equal(options.exaggeration, { factor: 4, iterations: 100 });

@@ -113,13 +113,15 @@ test("transform of held-out instances: the picture keeps about the quality of fi
   tree.dispose();
 });
 
-test("transform: steps the tree does not have, and features of another size, are typed errors", async () => {
+test("transform: steps the tree does not have, features of another size and bad options are typed errors", async () => {
   const tree = new TreeEmbedding(SPEC);
   await tree.fit(generations(3, 40, DIM, 2));
   const rejection = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);
   const late = await rejection(tree.transform(generations(4, 8, DIM, 3)));
   assert.ok(late instanceof OptionError && /step 3 is not in the fitted tree/.test(late.message), String(late));
   assert.instance(await rejection(tree.transform(generations(2, 8, DIM + 1, 3))), DimensionError);
+  const option = await rejection(tree.transform(generations(2, 8, DIM, 3), { perplexity: 0.5 }));
+  assert.ok(option instanceof OptionError && /option "perplexity": must be a number > 1/.test(option.message), String(option));
   tree.dispose();
 });
 
@@ -194,16 +196,34 @@ test("the anchored semantic loss: its gradient is that of its value (finite diff
   }
 });
 
-test("the fitted points' field: Barnes-Hut close to the exact sum", () => {
-  const rng = random(8), n = 2000;
-  const y = Float64Array.from({ length: 2 * n }, () => 20 * rng.normal());
-  const exact = new ReferenceField(y, n, { exactBelow: Infinity }), tree = new ReferenceField(y, n);
-  const a = new Float64Array(2), b = new Float64Array(2);
-  for (let k = 0; k < 20; k++) {
-    const x = 20 * rng.normal(), z = 20 * rng.normal();
-    const za = exact.at(x, z, a), zb = tree.at(x, z, b);
-    assert.ok(Math.abs(za - zb) / za < 0.02, `Z ${zb} vs ${za}`);
-    assert.ok(Math.hypot(a[0] - b[0], a[1] - b[1]) / Math.hypot(a[0], a[1]) < 0.05, "force");
+test("the fitted points' field: group-wise Barnes-Hut close to the exact sum, on a blob and on a lane's ring", () => {
+  const rng = random(8), n = 2000, m = 400;
+  const blob = () => 20 * rng.normal();
+  const ring = (k: number) => {
+    const a = rng.next() * 2 * Math.PI, r = 100 + rng.normal();
+    return k % 2 ? r * Math.sin(a) : r * Math.cos(a);
+  };
+  for (const draw of [blob, ring]) {
+    const y = new Float64Array(2 * n), t = new Float64Array(2 * m);
+    for (let k = 0; k < 2 * n; k += 2) [y[k], y[k + 1]] = [draw(0), draw(1)];
+    for (let k = 0; k < 2 * m; k += 2) [t[k], t[k + 1]] = [draw(0), draw(1)];
+    const a = new Float64Array(3 * m), b = new Float64Array(3 * m);
+    new ReferenceField(y, n, { exactBelow: Infinity }).sum(t, m, a);
+    new ReferenceField(y, n).sum(t, m, b);
+    let z = 0, zMax = 0, error = 0, norm = 0;
+    for (let i = 0; i < m; i++) {
+      const r = Math.abs(a[3 * i + 2] - b[3 * i + 2]) / a[3 * i + 2];
+      z += r * r;
+      zMax = Math.max(zMax, r);
+      error += (a[3 * i] - b[3 * i]) ** 2 + (a[3 * i + 1] - b[3 * i + 1]) ** 2;
+      norm += a[3 * i] ** 2 + a[3 * i + 1] ** 2;
+    }
+    assert.ok(Math.sqrt(z / m) < 0.01 && zMax < 0.03, `Z: rms ${Math.sqrt(z / m)}, max ${zMax}`);
+    assert.ok(Math.sqrt(error / norm) < 0.02, `relative force error ${Math.sqrt(error / norm)}`);
+    // One point alone gets what it gets among others.
+    const one = new Float64Array(2);
+    const z0 = new ReferenceField(y, n).at(t[0], t[1], one);
+    assert.ok(Math.abs(z0 - a[2]) / a[2] < 0.03);
   }
 });
 

@@ -2,14 +2,20 @@
  * The live viewer in a real browser: headless Chromium (Debian's `chromium`,
  * which .ci/run installs) driven by playwright-core. It opens the page while
  * the default generator runs, sees points appear and their count grow as
- * steps arrive, hovers a point and gets its image, filters a prompt, shows
- * the tree, and leaves a screenshot in out/test-artifacts/viewer.png.
+ * steps arrive (frames come as deltas), sees every view draw instance tracks
+ * and step labels, keeps its scale when a stray point comes, hovers a point
+ * and gets its image with the instance highlighted at every step, sees the
+ * hover clear, filters a prompt, shows the tree, and leaves a screenshot of
+ * each view in out/test-artifacts/ (viewer.png, viewer-rectilinear.png,
+ * viewer-tree.png; docs/see/ holds copies).
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { existsSync, mkdirSync } from "node:fs";
 import { concatMap, delay, of } from "rxjs";
 import { chromium, type Page } from "playwright-core";
+import { frameTable } from "../src/data/frame_table.ts";
+import { setGuides, type Guide } from "../src/data/guides.ts";
 import { pcaEncoder } from "../src/encoders/pca_encoder.ts";
 import { startViewer } from "../src/viewer/start.ts";
 import { liveMnistDiffusion } from "../src/stream/live_mnist.ts";
@@ -32,6 +38,16 @@ async function until<T>(page: Page, read: () => T, ok: (value: T) => boolean, wh
 
 const points = () => Number(document.getElementById("count")!.dataset.points);
 
+interface Drawn {
+  tracks: number;
+  labels: string[];
+  highlighted: number;
+  scale: number;
+}
+type Viewer = { diffusionLife: { drawn(): Drawn; box(view: string): { fits: number } } };
+const drawn = () => (window as unknown as Viewer).diffusionLife.drawn();
+const fits = (view: string) => (window as unknown as Viewer).diffusionLife.box(view).fits;
+
 test("viewer in Chromium: points appear and grow live, hovering shows the image, the legend filters", async () => {
   if (!CHROMIUM) throw new Error("no chromium binary: apt-get install -y chromium (.ci/run does)");
   const session = new ViewerSession();
@@ -51,6 +67,11 @@ test("viewer in Chromium: points appear and grow live, hovering shows the image,
     // The default generator, paced so that the page sees the steps come one by one.
     const source = liveMnistDiffusion({ prompts: ["any", 0, 1, 7], instancesPerPrompt: 8, steps: 10, seed: 3, digitsPerClass: 120 })
       .pipe(concatMap((table) => of(table).pipe(delay(120))));
+    // The radial frames as the session sends them, to replay one with a stray point later.
+    let lastRadial: { rows: { instance: number[]; prompt: number[]; step: number[]; x: number[]; y: number[] }; guides: Guide[] } | undefined;
+    session.subscribe((e) => {
+      if (e.event === "frame" && (e.data as { view: string }).view === "radial") lastRadial = e.data as typeof lastRadial;
+    });
     live = runLive(source, session, { encoders: [pcaEncoder({ components: 20 })], iterations: 30, signal: controller.signal });
 
     const first = await until(page, points, (n) => n > 0, "the first points");
@@ -60,6 +81,14 @@ test("viewer in Chromium: points appear and grow live, hovering shows the image,
     await live;
     await until(page, () => document.getElementById("status")!.dataset.state, (s) => s === "done", "the end");
     const all = await until(page, points, (n) => n === 32 * 10, "every point of every step");
+
+    // The tree of the embedding: one track per instance, step labels on the lanes.
+    const radial = await page.evaluate(drawn);
+    assert.is(radial.tracks, 32, "one track per instance");
+    assert.ok(radial.labels.includes("t=0") && radial.labels.includes("t=9") && radial.labels.length >= 4, radial.labels.join(" "));
+    // The scale is not refitted on every frame: a few times while the rings grow (11 frames), once at the end.
+    const radialFits = await page.evaluate(fits, "radial");
+    assert.ok(radialFits >= 1 && radialFits <= 5, `${radialFits} fits`);
 
     // Hover a point of the last step: its image comes from the server.
     const target = await page.evaluate(() => {
@@ -74,8 +103,49 @@ test("viewer in Chromium: points appear and grow live, hovering shows the image,
       return { hidden: document.getElementById("hover")!.hidden, width: img.complete ? img.naturalWidth : 0, instance: img.dataset.instance, step: img.dataset.step };
     }, (h) => !h.hidden && h.width === 28, "the hovered image");
     assert.equal([hovered.instance, hovered.step], [String(target.instance), "9"]);
+    // The hovered instance is highlighted at every step (its ten points), not only where the pointer is.
+    assert.is((await page.evaluate(drawn)).highlighted, 10);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: `${ARTIFACTS}/viewer.png` });
+    // Off the points the hover clears: panel hidden, caption empty, nothing highlighted.
+    const box = (await page.locator("#plot").boundingBox())!;
+    await page.mouse.move(box.x + 3, box.y + box.height - 3);
+    const cleared = await until(page, () => ({
+      hidden: document.getElementById("hover")!.hidden,
+      caption: document.getElementById("hover-caption")!.textContent,
+    }), (h) => h.hidden, "the hover to clear");
+    assert.is(cleared.caption, "");
+    assert.is((await page.evaluate(drawn)).highlighted, 0);
+    // A stray point (one instance thrown 100 times as far) neither rescales nor squashes the picture.
+    const stray = lastRadial!;
+    const x = Float32Array.from(stray.rows.x), y = Float32Array.from(stray.rows.y);
+    x[0] *= 100;
+    y[0] *= 100;
+    const strayFrame = setGuides(frameTable({
+      instance: Int32Array.from(stray.rows.instance),
+      prompt: Int32Array.from(stray.rows.prompt),
+      prompts: session.prompts,
+      step: Int32Array.from(stray.rows.step),
+      x,
+      y,
+      native: {},
+      layout: "radial",
+    }), stray.guides);
+    session.addFrame("radial", strayFrame);
+    await page.waitForTimeout(300);
+    const after = await page.evaluate(drawn);
+    assert.is(after.scale, radial.scale, "the same pixels per unit");
+    assert.is(await page.evaluate(fits, "radial"), radialFits, "no refit");
+    session.addFrame("radial", setGuides(frameTable({
+      instance: Int32Array.from(stray.rows.instance),
+      prompt: Int32Array.from(stray.rows.prompt),
+      prompts: session.prompts,
+      step: Int32Array.from(stray.rows.step),
+      x: Float32Array.from(stray.rows.x),
+      y: Float32Array.from(stray.rows.y),
+      native: {},
+      layout: "radial",
+    }), stray.guides));
 
     // Unticking a prompt hides its points; the step slider shows earlier steps only.
     await page.locator('#legend input[data-prompt="0"]').uncheck();
@@ -84,6 +154,13 @@ test("viewer in Chromium: points appear and grow live, hovering shows the image,
     await page.locator("#step").fill("4");
     assert.is(await page.evaluate(points), 32 * 5);
     await page.locator("#step").fill("9");
+
+    // The rectilinear view: tracks and step labels too.
+    await page.locator('#views button[data-view="rectilinear"]').click();
+    const rectilinear = await page.evaluate(drawn);
+    assert.is(rectilinear.tracks, 32);
+    assert.ok(rectilinear.labels.includes("t=0") && rectilinear.labels.length >= 4, rectilinear.labels.join(" "));
+    await page.screenshot({ path: `${ARTIFACTS}/viewer-rectilinear.png` });
 
     // The tree view: nodes from the noise root to one leaf per instance.
     await page.locator('#views button[data-view="tree"]').click();

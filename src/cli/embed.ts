@@ -19,6 +19,7 @@ import { BrokenPipeError, type Command, type Flags, UsageError } from "./args.ts
 import { applyEncoders, chooseEncoders, ENCODER_FLAGS } from "./encoding.ts";
 import { chooseLayouts, knownLayoutNames } from "./layouts.ts";
 import { progressBar } from "./progress.ts";
+import { SPEC_FLAGS, specFlag, specRunOptions } from "./spec_flag.ts";
 
 export const LAYOUT_FLAGS: Flags = {
   layout: {
@@ -44,6 +45,7 @@ export const embed: Command = {
     out: { type: "string", short: "o", value: "<dir>", help: "folder for the results (default out)" },
     ...LAYOUT_FLAGS,
     ...ENCODER_FLAGS,
+    ...SPEC_FLAGS,
     iterations: { type: "string", value: "<n>", help: "gradient-descent iterations (default 1000)" },
     seed: { type: "string", value: "<n>", help: "seed of the embedding (default 0)" },
     png: { type: "boolean", help: "also write PNG pictures" },
@@ -52,7 +54,8 @@ export const embed: Command = {
   },
   async run(args, io) {
     if (args.positionals.length !== 1) throw new UsageError("embed takes one step table: a file, or - for stdin");
-    const layouts = await chooseLayouts(args.string("layout") ?? "radial");
+    const spec = await specFlag(args);
+    const layouts = await chooseLayouts(args.string("layout") ?? spec?.layout.type ?? "radial");
     const out = args.string("out") ?? "out";
     const iterations = args.integer("iterations", 1000, 1);
     const seed = args.integer("seed", 0);
@@ -106,9 +109,7 @@ export const embed: Command = {
         const { name } = layout;
         const bar = progressBar(`embedding (${name})`, io, args);
         const result = await embedSteps(encoded, {
-          layout,
-          iterations,
-          seed,
+          ...(spec ? specRunOptions(spec, layout) : { layout, iterations, seed }),
           signal,
           onProgress: ({ phase, done, total }) => phase === "optimize" && bar.update(done, total),
         });

@@ -19,10 +19,13 @@ export const GENERATOR_FLAGS: Flags = {
   guidance: { type: "string", value: "<w>", help: "classifier-free guidance scale (default 1)" },
   "digits-per-class": { type: "string", value: "<n>", help: "use only the first n MNIST digits of each class (default: all)" },
   seed: { type: "string", value: "<n>", help: "seed of the noise (default 0)" },
+  model: { type: "string", value: "<name>", help: 'the denoiser: "closed-form" (exact, default) or "unet" (the shipped neural network)' },
 };
 
-/** The generator's options from the flags. */
-export function generatorOptions(args: ParsedArgs, signal?: AbortSignal): MnistDiffusionOptions {
+/** The generator's options from the flags (the U-Net is loaded here, so a missing runtime fails before any work). */
+export async function generatorOptions(args: ParsedArgs, signal?: AbortSignal): Promise<MnistDiffusionOptions> {
+  const model = args.string("model") ?? "closed-form";
+  if (model !== "closed-form" && model !== "unet") throw new UsageError(`--model must be "closed-form" or "unet", not "${model}"`);
   const prompts = args.string("prompts")?.split(",").map((p): MnistPrompt => {
     const t = p.trim();
     if (t === "any") return "any";
@@ -37,13 +40,14 @@ export function generatorOptions(args: ParsedArgs, signal?: AbortSignal): MnistD
     guidance: args.number("guidance", 1, 0),
     digitsPerClass: digits === undefined ? undefined : args.integer("digits-per-class", 0, 1),
     seed: args.integer("seed", 0),
+    denoiser: model === "unet" ? await (await import("../sources/digit_unet.ts")).digitUnet() : undefined,
     signal,
   };
 }
 
 export const generate: Command = {
   name: "generate",
-  summary: "Run the default generator (MNIST digits by exact diffusion, DDIM) and write its step table.",
+  summary: "Run the default generator (MNIST digits by diffusion, DDIM; exact or the shipped U-Net) and write its step table.",
   positionals: "",
   flags: {
     output: { type: "string", short: "o", value: "<file>", help: 'Arrow IPC file to write (default steps.arrow); "-" streams Arrow IPC to stdout' },
@@ -51,7 +55,7 @@ export const generate: Command = {
   },
   async run(args, io) {
     if (args.positionals.length > 0) throw new UsageError(`generate takes no positional arguments, got "${args.positionals[0]}"`);
-    const options = generatorOptions(args, io.signal);
+    const options = await generatorOptions(args, io.signal);
     const output = args.string("output") ?? "steps.arrow";
     // A folder that cannot be made or written is an error now, not after the generation.
     if (output !== "-") await prepareFolder(dirname(output), "output");

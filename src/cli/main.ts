@@ -12,8 +12,9 @@ import { BrokenPipeError, type CliIO, type Command, help, parse, UsageError } fr
 import { embed } from "./embed.ts";
 import { generate } from "./generate.ts";
 import { watch } from "./watch.ts";
+import { explain } from "./explain.ts";
 
-const COMMANDS: readonly Command[] = [generate, embed, watch];
+const COMMANDS: readonly Command[] = [generate, embed, watch, explain];
 
 const USAGE = [
   "Usage: diffusion-life <command> [options]",

@@ -45,6 +45,7 @@ export const watch: Command = {
     interval: { type: "string", value: "<ms>", help: "pause between the steps of a replayed file (default 200)" },
     backlog: { type: "string", value: "<n>", help: "complete steps that may wait for the embedder; more, and the oldest are dropped (default: no limit)" },
     once: { type: "boolean", help: "stop serving when the generation is done" },
+    explain: { type: "boolean", help: "classify every step with the digit encoder: the hovered point shows its class and commitment step" },
   },
   async run(args, io) {
     if (args.positionals.length > 1) throw new UsageError("watch takes at most one step table: a file, or - for stdin");
@@ -63,11 +64,11 @@ export const watch: Command = {
     let source: Observable<StepTable>;
     let total = 0;
     if (input === undefined) {
-      const options = generatorOptions(args);
+      const options = await generatorOptions(args);
       total = options.steps ?? 20;
       source = liveMnistDiffusion(options);
       // Parsing the digits holds the thread for seconds: before the server starts, not while a page loads.
-      await loadMnist();
+      if (!options.denoiser) await loadMnist();
     } else {
       source = fromAsync(async function* (stop) {
         for await (const table of readRecording(input === "-" ? io.stdin() : input, { signal: stop })) {
@@ -98,6 +99,7 @@ export const watch: Command = {
         seed,
         signal,
         backlog,
+        explain: args.flag("explain") ? { classifier: await (await import("../encoders/digit.ts")).digitEncoder({ output: "logits" }) } : undefined,
       });
       bar.finish();
       await io.stdout(`done: ${received} step table${received === 1 ? "" : "s"} embedded${args.flag("once") ? "" : "; still serving (Ctrl-C to stop)"}\n`);

@@ -4,7 +4,7 @@
  * one at a time, so the same object serves the batch embedder and the
  * incremental one that warm-starts each newly arrived step.
  */
-import { OptionError, StepOrderError, throwIfAborted } from "../errors.ts";
+import { OptionError, OutOfRangeError, StepOrderError, throwIfAborted } from "../errors.ts";
 import { type Backend, backendKernel } from "./kernel/webgpu/webgpu_kernel.ts";
 import { pca } from "../linalg/pca.ts";
 import type { Layout } from "../layouts/layout.ts";
@@ -113,6 +113,9 @@ export class EvolutionaryEmbedding {
    * embedding start from `free` when given, else from the initialisation.
    */
   addStep(input: StepInput, free?: Float64Array): StepState {
+    if (!(Number.isSafeInteger(input.step) && input.step >= 0)) {
+      throw new OutOfRangeError(`step ${input.step} is not a step: steps count from 0, the noisiest`, { column: "step" });
+    }
     const last = this.steps[this.steps.length - 1];
     if (last && input.step <= last.step) {
       throw new StepOrderError(`step ${input.step} arrived after step ${last.step} was embedded`);

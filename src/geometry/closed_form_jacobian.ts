@@ -27,12 +27,22 @@ import type { ClosedFormDenoiser, ClosedFormPosterior } from "../sources/closed_
 import type { NoiseLevel } from "../sources/denoiser.ts";
 import { denseOperator, topEigen, type TopEigenOptions } from "../linalg/top_eigen.ts";
 import type { BasisEngine, LocalBasis } from "./local_basis.ts";
+import { bandMetric, dctBasis } from "./dct.ts";
 
 export interface ClosedFormJacobianOptions {
   /** The sampler's classifier-free guidance scale (default 1: the condition's own posterior). */
   guidance?: number;
   /** Options of the eigen-solver. */
   eigen?: TopEigenOptions;
+  /**
+   * The image shape, for the pullback metric per frequency band (JᵀJ = J²,
+   * in the `frequency` encoder's bands; about 0.1 s a point), or false for none
+   * (default [1, √dim, √dim] when dim is a square).
+   */
+  shape?: readonly [number, number, number] | false;
+  /** Bands of that metric (default 8, "linear"). */
+  bands?: number;
+  spacing?: "linear" | "log";
 }
 
 export interface ClosedFormJacobian extends BasisEngine {
@@ -46,6 +56,11 @@ export function closedFormJacobian(denoiser: ClosedFormDenoiser, options: Closed
   const guidance = options.guidance ?? 1;
   if (!(guidance >= 0) || !Number.isFinite(guidance)) throw new OptionError("guidance", `must be a finite number ≥ 0, not ${guidance}`);
   const { dim, data } = denoiser;
+  const side = Math.round(Math.sqrt(dim));
+  const shape = options.shape === undefined ? (side * side === dim ? ([1, side, side] as const) : false) : options.shape;
+  if (shape && shape[0] * shape[1] * shape[2] !== dim) throw new OptionError("shape", `[${shape}] does not hold ${dim} values`);
+  const dct = shape ? dctBasis(shape) : undefined;
+  const bands = options.bands ?? 8;
   // The data as sparse rows (non-zero pixels of p in [0, 1]).
   const count = data.labels.length;
   const ptr = new Int32Array(count + 1);
@@ -172,7 +187,19 @@ export function closedFormJacobian(denoiser: ClosedFormDenoiser, options: Closed
       return { values: new Float64Array(k), vectors, ess, converged: true };
     }
     const eig = topEigen(denseOperator(matrix, dim), dim, k, options.eigen);
-    return { values: eig.values.map(Math.abs), vectors: eig.vectors, ess, converged: eig.converged };
+    const out: LocalBasis = { values: eig.values.map(Math.abs), vectors: eig.vectors, ess, converged: eig.converged };
+    if (dct) {
+      // ‖J·φ_c‖² = Σ_r (row r of J in DCT coordinates)_c², J symmetric.
+      const norms = new Float64Array(dim), coefficients = new Float64Array(dim);
+      for (let r = 0; r < dim; r++) {
+        dct.forward(matrix.subarray(r * dim, (r + 1) * dim), coefficients);
+        for (let c = 0; c < dim; c++) norms[c] += coefficients[c] * coefficients[c];
+      }
+      const { metric, centres } = bandMetric(dct, norms, bands, options.spacing);
+      out.bandMetric = metric;
+      out.bandCentres = centres;
+    }
+    return out;
   }
 
   return { name: guidance === 1 ? "closed-form" : `closed-form(g=${guidance})`, dim, jacobian, denoise, basis };

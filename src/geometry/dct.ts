@@ -86,3 +86,27 @@ function dctMatrix(n: number): Float64Array {
   }
   return m;
 }
+
+/**
+ * The pullback metric per band from ‖J·φ_i‖² of every DCT basis function:
+ * the mean over each band's functions (tr(P_bᵀJᵀJP_b)/dim_b), with the
+ * bands' mean radii.
+ */
+export function bandMetric(dct: DctBasis, squaredNorms: ArrayLike<number>, bands: number, spacing: "linear" | "log" = "linear"): { metric: Float64Array; centres: Float64Array } {
+  const bandOf = dct.bandOf(bands, spacing);
+  const metric = new Float64Array(bands), centres = new Float64Array(bands), count = new Float64Array(bands);
+  for (let i = 0; i < dct.dim; i++) {
+    const b = bandOf[i];
+    if (b < 0) continue;
+    metric[b] += squaredNorms[i];
+    centres[b] += dct.radius[i];
+    count[b]++;
+  }
+  for (let b = 0; b < bands; b++) {
+    if (count[b] > 0) {
+      metric[b] /= count[b];
+      centres[b] /= count[b];
+    }
+  }
+  return { metric, centres };
+}

@@ -3,11 +3,13 @@
  * instance as an image grid (a row per step, a column per vector; blue
  * negative, red positive, each vector scaled to its largest |value|), and
  * the readings against the step (spectral centroid, Grassmann distances,
- * effective sample size), one line per source.
+ * effective sample size), one line per source; and the end images of a
+ * traversal (a row per edited direction, a column per γ).
  */
 import { encode as encodePng } from "fast-png";
-import type { ImageShape } from "../data/step_table.ts";
+import { type ImageShape, readStepTable, type StepTable } from "../data/step_table.ts";
 import type { GeometryRow, StepSummary } from "./readings.ts";
+import { readBranches } from "./traversal.ts";
 
 export interface BasisSvgOptions {
   /** Side of one basis image in SVG units (default 36). */
@@ -79,16 +81,17 @@ export function renderReadingsSvg(series: readonly ReadingsSeries[], options: { 
     const ox = (p % 2) * (pw + margin.l + margin.r) + margin.l, oy = top + Math.floor(p / 2) * (ph + margin.t + margin.b) + margin.t;
     const values = series.flatMap((s) => s.summary.flatMap(panel.y)).filter((v) => Number.isFinite(v) && (!panel.log || v > 0));
     let [lo, hi] = panel.range ?? [Math.min(...values), Math.max(...values)];
-    if (panel.log) [lo, hi] = [Math.log10(Math.min(...values, 1)), Math.log10(Math.max(...values, 10))];
+    if (panel.log) [lo, hi] = [Math.floor(Math.log10(Math.min(...values, 1))), Math.ceil(Math.log10(Math.max(...values, 10)))];
     if (!(hi > lo)) hi = lo + 1;
     const sx = (step: number) => ox + (step / maxStep) * pw;
     const sy = (v: number) => oy + ph - (((panel.log ? Math.log10(v) : v) - lo) / (hi - lo)) * ph;
     out.push(`<text x="${ox}" y="${oy - 10}" font-size="11">${escape(panel.title)}</text>`);
     out.push(`<rect x="${ox}" y="${oy}" width="${pw}" height="${ph}" fill="none" stroke="#bbb"/>`);
-    for (let t = 0; t <= 4; t++) {
-      const v = lo + ((hi - lo) * t) / 4;
-      const y = oy + ph - (ph * t) / 4;
-      out.push(`<line x1="${ox - 3}" x2="${ox}" y1="${y}" y2="${y}" stroke="#888"/><text x="${ox - 5}" y="${y + 3}" text-anchor="end">${panel.log ? `1e${v.toFixed(1)}` : v.toFixed(2)}</text>`);
+    const ticks = panel.log ? hi - lo : 4;
+    for (let t = 0; t <= ticks; t++) {
+      const v = lo + ((hi - lo) * t) / ticks;
+      const y = oy + ph - (ph * t) / ticks;
+      out.push(`<line x1="${ox - 3}" x2="${ox}" y1="${y}" y2="${y}" stroke="#888"/><text x="${ox - 5}" y="${y + 3}" text-anchor="end">${panel.log ? String(10 ** v) : v.toFixed(2)}</text>`);
     }
     for (let s = 0; s <= maxStep; s += Math.max(1, Math.round(maxStep / 10))) {
       out.push(`<text x="${sx(s)}" y="${oy + ph + 13}" text-anchor="middle">${s}</text>`);
@@ -118,8 +121,51 @@ export function renderReadingsSvg(series: readonly ReadingsSeries[], options: { 
   return out.join("\n");
 }
 
+/**
+ * The last step of a traversal (a step table from `traverse`): x̂0 of each
+ * branch, a row per (parent, step, direction) and a column per γ.
+ */
+export function renderTraversalSvg(last: StepTable, options: { cell?: number; title?: string } = {}): string {
+  const cell = options.cell ?? 44;
+  const cols = readStepTable(last);
+  const [, h, w] = cols.imageShape!;
+  const dim = cols.imageShape![0] * h * w;
+  const branches = readBranches(last);
+  const gammas = [...new Set(branches.map((b) => b.gamma))].sort((a, b) => a - b);
+  const rowsOf = [...new Set(branches.map((b) => `${b.parent}/${b.step}/${b.direction}`))];
+  const left = 150, top = options.title ? 44 : 24, gap = 4;
+  const width = left + gammas.length * (cell + gap) + 10, height = top + rowsOf.length * (cell + gap) + 10;
+  const out: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, sans-serif" font-size="10">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+  ];
+  if (options.title) out.push(`<text x="8" y="18" font-size="12">${escape(options.title)}</text>`);
+  gammas.forEach((g, j) => out.push(`<text x="${left + j * (cell + gap) + cell / 2}" y="${top - 6}" text-anchor="middle">γ ${g}</text>`));
+  rowsOf.forEach((key, r) => {
+    const [parent, step, direction] = key.split("/").map(Number);
+    const y = top + r * (cell + gap);
+    out.push(`<text x="${left - 6}" y="${y + cell / 2 + 3}" text-anchor="end">${escape(`instance ${parent}, step ${step}, ${direction < 0 ? "given v" : `v${direction + 1}`}`)}</text>`);
+    for (const b of branches.filter((q) => `${q.parent}/${q.step}/${q.direction}` === key)) {
+      const row = [...cols.instance].indexOf(b.instance);
+      if (row < 0) continue;
+      const x = left + gammas.indexOf(b.gamma) * (cell + gap);
+      out.push(`<image x="${x}" y="${y}" width="${cell}" height="${cell}" style="image-rendering:pixelated" href="data:image/png;base64,${grey(cols.image!.subarray(row * dim, row * dim + h * w), w, h)}"/>`);
+      out.push(`<rect x="${x}" y="${y}" width="${cell}" height="${cell}" fill="none" stroke="#ccc"/>`);
+    }
+  });
+  out.push(`</svg>`);
+  return out.join("\n");
+}
+
+/** A black-on-white PNG (base64) of one plane in [0, 1]. */
+function grey(v: ArrayLike<number>, w: number, h: number): string {
+  const data = new Uint8Array(w * h);
+  for (let i = 0; i < w * h; i++) data[i] = Math.round(255 * (1 - Math.min(1, Math.max(0, v[i]))));
+  return base64(encodePng({ width: w, height: h, data, channels: 1, depth: 8 }));
+}
+
 /** A diverging blue–white–red PNG (base64) of one plane. */
-function diverging(v: ArrayLike<number>, w: number, h: number): string {
+export function diverging(v: ArrayLike<number>, w: number, h: number): string {
   let big = 0;
   for (let i = 0; i < w * h; i++) big = Math.max(big, Math.abs(v[i]));
   const data = new Uint8Array(w * h * 3);
@@ -128,9 +174,12 @@ function diverging(v: ArrayLike<number>, w: number, h: number): string {
     const a = Math.round(255 * (1 - Math.abs(t)));
     data.set(t >= 0 ? [255, a, a] : [a, a, 255], i * 3);
   }
-  const png = encodePng({ width: w, height: h, data, channels: 3, depth: 8 });
+  return base64(encodePng({ width: w, height: h, data, channels: 3, depth: 8 }));
+}
+
+function base64(bytes: Uint8Array): string {
   let binary = "";
-  for (const byte of png) binary += String.fromCharCode(byte);
+  for (const byte of bytes) binary += String.fromCharCode(byte);
   return btoa(binary);
 }
 

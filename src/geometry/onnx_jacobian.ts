@@ -33,7 +33,7 @@ import type { NoiseLevel } from "../sources/denoiser.ts";
 import type { OnnxDenoiser } from "../sources/onnx_denoiser.ts";
 import { orthonormalizeRows, topSingular, type TopEigenOptions } from "../linalg/top_eigen.ts";
 import { random } from "../util/random.ts";
-import { dctBasis } from "./dct.ts";
+import { bandMetric, dctBasis } from "./dct.ts";
 import { type FeatureMap, jacobianVectorProducts, type JvpOptions } from "./finite_difference.ts";
 import { normalizedGrassmannDistance } from "./grassmann.ts";
 import type { BasisEngine, LocalBasis } from "./local_basis.ts";
@@ -143,15 +143,13 @@ export function onnxJacobian(denoiser: OnnxDenoiser, options: OnnxJacobianOption
 
   /** The band metric from J·φ_i (rows of the DCT-basis Jacobian). */
   function exactBandMetric(jd: Float32Array, m: number): Float64Array {
-    const metric = new Float64Array(bands);
+    const norms = new Float64Array(dim);
     for (let i = 0; i < dim; i++) {
-      const b = bandOf[i];
-      if (b < 0) continue;
       let s = 0;
       for (let j = 0; j < m; j++) s += jd[i * m + j] ** 2;
-      metric[b] += s / bandCount[b];
+      norms[i] = s;
     }
-    return metric;
+    return bandMetric(dct, norms, bands, options.spacing).metric;
   }
 
   async function basis(xt: ArrayLike<number>, level: NoiseLevel, condition: number, k: number): Promise<LocalBasis> {

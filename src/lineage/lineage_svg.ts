@@ -69,7 +69,7 @@ export function renderLineageSvg(tree: { nodes: Table; links: Table }, options: 
 
   // Keys to the marks: two node sizes (area by instances), a branch point, the noise.
   let radiusOf = (_: number) => 0;
-  const some = niceCount(maxSize / 4);
+  const some = niceCount(maxSize / 2);
   // Drawn as paths: every <circle> in the picture is a node.
   const dot = (r: () => number, fill: string, stroke = "#fff", width = 0.8) => (cx: number, cy: number) => {
     const radius = Math.min(8, r());

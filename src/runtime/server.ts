@@ -105,8 +105,9 @@ async function respond(handler: Handler, req: IncomingMessage, res: ServerRespon
       return;
     }
     if (chunk.done || res.destroyed) break;
-    // Wait until the socket has taken it (or closed), so unread data stays in the body's stream.
-    if (!res.write(chunk.value)) await drained(res);
+    // Wait until the socket has taken it (or closed), so unread data stays in the body's stream,
+    // or until the body fails (its producer gave up on a client that does not read).
+    if (!res.write(chunk.value)) await Promise.race([drained(res), reader.closed.catch(() => {})]);
   }
   res.end();
 }

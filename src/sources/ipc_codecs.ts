@@ -1,7 +1,8 @@
 /**
  * Compressed Arrow IPC bodies (LZ4 frame and ZSTD, as polars, pyarrow and
- * arrow-rs write them), decompressed by two well-kept packages: `lz4js` and
- * `fzstd` (pure JavaScript, so they run alike in Node, Deno and Bun). They
+ * arrow-rs write them), decompressed by two well-kept packages: `lz4-napi`
+ * (lz4_flex through Node-API, which Node, Deno and Bun all load) and `fzstd`
+ * (pure JavaScript). They
  * are registered with apache-arrow's codec registry the first time a
  * recording is read, unless a codec is registered for that compression
  * already; where a package is not installed, reading such a body is a
@@ -17,7 +18,7 @@ import { DiffusionLifeError, FormatError, LimitError, MissingDependencyError } f
 import { DEFAULT_LIMITS } from "../data/sizes.ts";
 import { importOptional } from "../runtime/optional.ts";
 
-type Lz4 = { decompressFrame(src: Uint8Array, dst: Uint8Array): number };
+type Lz4 = { decompressFrameSync(data: Uint8Array): Uint8Array };
 type Zstd = { Decompress: new (ondata: (chunk: Uint8Array, final?: boolean) => void) => { push(chunk: Uint8Array, final?: boolean): void } };
 
 /** The largest buffer a codec decompresses: the largest maxBatchBytes any reader asked for. */
@@ -28,8 +29,8 @@ let loading: Promise<void> | undefined;
 export function loadCodecs(maxBatchBytes: number): Promise<void> {
   ceiling = Math.max(ceiling, maxBatchBytes);
   return (loading ??= (async () => {
-    await register(CompressionType.LZ4_FRAME, "lz4js", async () => {
-      const lz4 = await importOptional("lz4js", "reading LZ4-compressed Arrow IPC", () => import("lz4js"));
+    await register(CompressionType.LZ4_FRAME, "lz4-napi", async () => {
+      const lz4 = await importOptional("lz4-napi", "reading LZ4-compressed Arrow IPC", () => import("lz4-napi"));
       return ((lz4 as { default?: Lz4 }).default ?? lz4) as Lz4;
     }, lz4Decode);
     await register(CompressionType.ZSTD, "fzstd", async () => {
@@ -56,7 +57,7 @@ async function register<M>(type: CompressionType, name: string, load: () => Prom
         return decode(module!, bytes, size);
       } catch (error) {
         if (error instanceof DiffusionLifeError) throw error;
-        throw new FormatError(`a ${name === "lz4js" ? "LZ4" : "ZSTD"}-compressed Arrow IPC buffer is corrupt: ${(error as Error).message}`);
+        throw new FormatError(`a ${name === "fzstd" ? "ZSTD" : "LZ4"}-compressed Arrow IPC buffer is corrupt: ${(error as Error).message}`);
       }
     },
   });
@@ -76,12 +77,25 @@ function uncompressedLength(bytes: Uint8Array, name: string): number {
   return Number(size);
 }
 
+/**
+ * LZ4 expands at most 255-fold, so a frame's output is bounded by its input
+ * (itself bounded by the body's length); a frame that declares a content
+ * size must declare the buffer's.
+ */
 function lz4Decode(lz4: Lz4, bytes: Uint8Array, size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  // decompressFrame writes into `out` only (beyond its end, nothing) and returns how much the frame held.
-  const got = lz4.decompressFrame(bytes, out);
-  if (got !== size) throw new FormatError(`an LZ4-compressed Arrow IPC buffer declares ${size} bytes and holds ${got}`);
-  return out;
+  const declared = lz4ContentSize(bytes);
+  if (declared !== undefined && declared !== size) throw new FormatError(`an LZ4-compressed Arrow IPC buffer declares ${size} bytes and its frame ${declared}`);
+  const out = lz4.decompressFrameSync(bytes);
+  if (out.length !== size) throw new FormatError(`an LZ4-compressed Arrow IPC buffer declares ${size} bytes and holds ${out.length}`);
+  return new Uint8Array(out.buffer, out.byteOffset, out.length);
+}
+
+/** The content size an LZ4 frame header declares, if it does. */
+function lz4ContentSize(bytes: Uint8Array): number | undefined {
+  if (bytes.length < 15 || bytes[0] !== 0x04 || bytes[1] !== 0x22 || bytes[2] !== 0x4d || bytes[3] !== 0x18 || !(bytes[4] & 0x08)) return undefined;
+  let value = 0;
+  for (let i = 13; i >= 6; i--) value = value * 256 + bytes[i];
+  return value;
 }
 
 /** The window a ZSTD frame header asks the decoder to allocate may exceed the content by this much at most. */

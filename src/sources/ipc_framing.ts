@@ -21,6 +21,7 @@
 import { Message, type MessageHeader } from "apache-arrow";
 import { FormatError, LimitError } from "../errors.ts";
 import { DEFAULT_LIMITS, type DataLimits } from "../data/sizes.ts";
+import { checkFooter, checkMessageMetadata } from "./ipc_metadata.ts";
 
 /** Metadata of one message larger than this is refused (Arrow's own writers stay far below). */
 const MAX_METADATA = 64 * 1024 * 1024;
@@ -114,6 +115,7 @@ export class IpcFraming {
 
   /** Checks a message's declared sizes before its body is read. */
   private beginBody(metadata: Uint8Array): void {
+    checkMessageMetadata(metadata);
     let message: Message, batch: ReturnType<Message<MessageHeader.RecordBatch>["header"]> | undefined;
     try {
       message = Message.decode(metadata);
@@ -167,4 +169,38 @@ export class IpcFraming {
       }
     }
   }
+}
+
+/**
+ * Checks a whole Arrow IPC file (one that ends with its magic) before
+ * apache-arrow opens it: its footer, and each message the footer points at
+ * (metadata, body length against `maxBatchBytes` and against the file),
+ * as `IpcFraming` checks a stream's. A footer whose own size is impossible
+ * is left to the reader, which reports the file as truncated.
+ */
+export function checkIpcFile(bytes: Uint8Array, limits: Required<DataLimits> = DEFAULT_LIMITS): void {
+  if (bytes.length < 22) return;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const size = view.getInt32(bytes.length - 10, true), footerStart = bytes.length - 10 - size;
+  if (!(size > 0 && footerStart >= 8)) return;
+  for (const { offset, bodyLength } of checkFooter(bytes.subarray(footerStart, bytes.length - 10))) {
+    if (!(offset >= 8 && offset + 8 <= footerStart)) throw new FormatError(`the Arrow IPC file's footer points at byte ${offset}, outside its messages`);
+    const framing = new IpcFraming(limits);
+    const prefix = view.getInt32(offset, true) === -1 ? 8 : 4;
+    const length = view.getInt32(offset + prefix - 4, true);
+    if (!(length > 0 && offset + prefix + length <= footerStart)) throw new FormatError(`the Arrow IPC file's message at byte ${offset} declares ${length} bytes of metadata`);
+    if (!(bodyLength >= 0 && offset + prefix + length + bodyLength <= footerStart)) {
+      throw new FormatError(`the Arrow IPC file's footer declares a ${bodyLength}-byte body at byte ${offset}, past its messages`);
+    }
+    // The message's metadata, sizes and compressed buffers' prefixes, as a stream's would be checked.
+    const end = offset + prefix + length + bodyLength;
+    framing.push(prefix === 8 ? bytes.subarray(offset, end) : concat(Uint8Array.of(255, 255, 255, 255), bytes.subarray(offset, end)));
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }

@@ -30,7 +30,7 @@ import { buildStepTable, checkUniqueRows, IMAGE_SHAPE_KEY, type ImageShape, read
 import { collectSteps } from "./collect.ts";
 import type { StepSource } from "./source.ts";
 import { type FilePath, readFileChunks } from "../runtime/read_files.ts";
-import { IpcFraming } from "./ipc_framing.ts";
+import { checkIpcFile, IpcFraming } from "./ipc_framing.ts";
 import { loadCodecs } from "./ipc_codecs.ts";
 import { type DataLimits, resolveLimits } from "../data/sizes.ts";
 
@@ -162,6 +162,8 @@ async function* recordBatches(chunks: AsyncIterable<Uint8Array>, limits: Require
  * none to give).
  */
 async function* fileBatches(bytes: Uint8Array, limits: Required<DataLimits>, signal?: AbortSignal) {
+  // A complete file's footer and the messages it points at are checked before apache-arrow decodes them.
+  if (new TextDecoder().decode(bytes.subarray(bytes.length - 6)) === FILE_MAGIC) checkIpcFile(bytes, limits);
   let reader;
   try {
     if (new TextDecoder().decode(bytes.subarray(bytes.length - 6)) !== FILE_MAGIC) throw new Error("no closing magic");
@@ -177,9 +179,6 @@ async function* fileBatches(bytes: Uint8Array, limits: Required<DataLimits>, sig
     }
     throw new TruncatedError(`${truncated}; every complete record batch was read`);
   }
-  // The messages after the magic, up to the end-of-stream marker before the
-  // footer, are checked as a stream's would be before any batch is decoded.
-  if (new DataView(bytes.buffer, bytes.byteOffset + 8, 4).getInt32(0, true) === -1) new IpcFraming(limits).push(bytes.subarray(8));
   const metadata = reader.schema.metadata;
   try {
     for (const batch of reader) if (batch.numRows > 0) yield { batch, metadata };

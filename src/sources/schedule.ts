@@ -92,3 +92,37 @@ export function ddimTimesteps(T: number, steps: number): Int32Array {
   for (let i = 0; i < steps; i++) out[i] = Math.round(T - (i * T) / steps) - 1;
   return out;
 }
+
+/** Where the exponential timestep schedules put their steps densely: near t = T (early) or near t = 0 (late). */
+export type ExponentialStage = "early" | "late";
+
+/**
+ * The exponential timestep schedules of the visual-analysis work
+ * (ian-jihoonpark/X-Diffusion, `time_step_sampling`, for T = 1000): with
+ * α = e^{ln T/(N+λ)} and N = steps,
+ *   early: 999, then T − ⌊α^{i+1+λ}⌋ for i = 0..N−2 (dense near T: the
+ *          semantic, early steps);
+ *   late:  ⌊α^{i+1+λ}⌋ for i = 0..N−1, descending, T becoming T − 1 (dense
+ *          near 0: the fine, late steps).
+ * `steps` timesteps, descending (T − 1 stands for 999). λ (default 30, as
+ * the code's notebook) sets how strongly they bunch: the larger λ, the
+ * more evenly the steps are spread. As the original, two adjacent steps may
+ * share a timestep when λ is small; a sampler then takes a zero-length step.
+ */
+export function exponentialTimesteps(T: number, steps: number, stage: ExponentialStage, lambda = 30): Int32Array {
+  checkT(T);
+  if (!Number.isInteger(steps) || steps < 1 || steps > T) throw new OptionError("steps", `must be an integer in 1..${T}, not ${steps}`);
+  if (!(lambda >= 0) || !Number.isFinite(lambda)) throw new OptionError("lambda", `must be a finite number ≥ 0, not ${lambda}`);
+  const alpha = Math.exp(Math.log(T) / (steps + lambda));
+  const power = (i: number) => Math.floor(alpha ** (i + 1 + lambda));
+  const out = new Int32Array(steps);
+  if (stage === "early") {
+    out[0] = T - 1;
+    for (let i = 0; i + 1 < steps; i++) out[i + 1] = Math.min(T - 1, T - power(i));
+  } else if (stage === "late") {
+    for (let i = 0; i < steps; i++) out[steps - 1 - i] = Math.min(T - 1, power(i));
+  } else {
+    throw new OptionError("timesteps", `the exponential stage must be "early" or "late", not ${JSON.stringify(stage)}`);
+  }
+  return out;
+}

@@ -12,6 +12,9 @@
  *   capped (see ./event_stream.ts).
  * - `/image?instance=I&step=S`: that instance's x̂0 at that step as a PNG
  *   (400 when either parameter is missing or not an integer).
+ * - `/explain?instance=I&step=S`: what the session's explanations say about
+ *   that point (ExplanationFacts, JSON; 404 when none); `/saliency?…`: its
+ *   DF-RISE map as a PNG (red: keeping the pixel keeps x̂0; blue: the opposite).
  *
  * `allowedHosts`, when given, is the list of Host header names accepted
  * (the server's loopback names): a page on another site that a DNS
@@ -20,6 +23,7 @@
 import { encode as encodePng } from "fast-png";
 import { EventStream, type EventStreamOptions } from "./event_stream.ts";
 import type { ViewerSession } from "./viewer_session.ts";
+import { diverging } from "../geometry/geometry_svg.ts";
 
 export interface ViewerAsset {
   type: string;
@@ -55,6 +59,7 @@ export function viewerApp(session: ViewerSession, assets: ViewerAssets, options:
     }
     if (url.pathname === "/events") return stream.connect(request.signal);
     if (url.pathname === "/image") return image(session, url.searchParams);
+    if (url.pathname === "/explain" || url.pathname === "/saliency") return explanation(session, url.pathname, url.searchParams);
     if (url.pathname === "/favicon.ico") return new Response(favicon(), { headers: { "content-type": "image/png", "cache-control": "max-age=86400" } });
     return text(404, "not found\n");
   };
@@ -106,5 +111,19 @@ function image(session: ViewerSession, params: URLSearchParams): Response {
     for (let k = 0; k < channels; k++) data[p * channels + k] = found.bytes[k * h * w + p];
   }
   const png = new Uint8Array(encodePng({ width: w, height: h, data, channels, depth: 8 }));
+  return new Response(png, { headers: { "content-type": "image/png", "cache-control": "no-store" } });
+}
+
+function explanation(session: ViewerSession, path: string, params: URLSearchParams): Response {
+  const instance = integerParam(params, "instance"), step = integerParam(params, "step");
+  if (instance === undefined || step === undefined) return text(400, "instance and step must be given, as integers\n");
+  if (path === "/explain") {
+    const facts = session.explanation(instance, step);
+    if (!facts) return text(404, `no explanation of instance ${instance} at step ${step}\n`);
+    return new Response(JSON.stringify(facts), { headers: { "content-type": "application/json", "cache-control": "no-store" } });
+  }
+  const map = session.saliencyMap(instance, step);
+  if (!map) return text(404, `no saliency map of instance ${instance} at step ${step}\n`);
+  const png = Uint8Array.from(atob(diverging(map.values, map.width, map.height)), (c) => c.charCodeAt(0));
   return new Response(png, { headers: { "content-type": "image/png", "cache-control": "no-store" } });
 }

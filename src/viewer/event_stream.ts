@@ -200,13 +200,17 @@ export class EventStream {
    */
   private delta(frame: WireFrame, data: FrameData, guidesJson: string): Uint8Array | undefined {
     const { rows } = data;
-    const index = frame.index ??= indexRows(frame.data.rows);
-    const n = rows.x.length;
-    if (n < frame.data.rows.x.length) return undefined;
+    const held0 = frame.data.rows;
+    const n = rows.x.length, m = held0.x.length;
+    if (n < m) return undefined;
+    // Frames list their rows in one order (step, then instance): then the held rows are the first m.
+    let same = true;
+    for (let i = 0; i < m && same; i++) same = rows.step[i] === held0.step[i] && rows.instance[i] === held0.instance[i];
+    const index = same ? undefined : frame.index ??= indexRows(held0);
     const moved = { index: [] as number[], x: [] as number[], y: [] as number[] };
     const added: Rows = { instance: [], prompt: [], step: [], x: [], y: [] };
     for (let i = 0; i < n; i++) {
-      const at = index.get(rows.step[i])?.get(rows.instance[i]);
+      const at = index ? index.get(rows.step[i])?.get(rows.instance[i]) : i < m ? i : undefined;
       if (at === undefined) {
         added.instance.push(rows.instance[i]);
         added.prompt.push(rows.prompt[i]);
@@ -233,9 +237,11 @@ export class EventStream {
       held.y[at] = moved.y[k];
     });
     for (let k = 0; k < added.x.length; k++) {
-      let byInstance = index.get(added.step[k]);
-      if (!byInstance) index.set(added.step[k], byInstance = new Map());
-      byInstance.set(added.instance[k], held.x.length);
+      if (frame.index) {
+        let byInstance = frame.index.get(added.step[k]);
+        if (!byInstance) frame.index.set(added.step[k], byInstance = new Map());
+        byInstance.set(added.instance[k], held.x.length);
+      }
       held.instance.push(added.instance[k]);
       held.prompt.push(added.prompt[k]);
       held.step.push(added.step[k]);

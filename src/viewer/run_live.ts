@@ -16,6 +16,8 @@ import { radial } from "../layouts/radial.ts";
 import { rectilinear } from "../layouts/rectilinear.ts";
 import { encode } from "../stream/encode.ts";
 import { evolve } from "../stream/evolve.ts";
+import { commit } from "../stream/explanations.ts";
+import type { CommitmentOptions } from "../explain/commitment.ts";
 import type { ViewerSession } from "./viewer_session.ts";
 
 export interface LiveOptions {
@@ -33,6 +35,8 @@ export interface LiveOptions {
   backlog?: number;
   seed?: number;
   signal?: AbortSignal;
+  /** Classify every step's x̂0 (e.g. the digit encoder's logits) for the hovered point's commitment (see `commit`). */
+  explain?: CommitmentOptions;
 }
 
 /** Runs until the source completes (the session's status says "done") or fails ("failed", and the promise rejects). */
@@ -66,6 +70,7 @@ export async function runLive(source: Observable<StepTable>, session: ViewerSess
   );
   const all$ = merge(
     ...(tree ? [tree$] : []),
+    ...(options.explain ? [steps$.pipe(commit(options.explain), tap((u) => session.setExplanations({ commitment: u.commitment })))] : []),
     ...layouts.map((layout) =>
       encoded$.pipe(
         evolve({ layout, iterationsPerStep: iterations, seed, backlog: options.backlog }),

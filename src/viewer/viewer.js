@@ -101,6 +101,11 @@ on("status", (d) => {
   const el = $("status");
   el.dataset.state = d.state;
   el.textContent = d.state === "failed" ? `failed: ${d.message}` : d.state;
+  // Nothing grows any more: one last fit, snug, kept from now on.
+  if (d.state === "done") {
+    for (const view of Object.keys(state.boxes)) delete state.boxes[view];
+    draw();
+  }
 });
 // EventSource reconnects by itself (a slow page is disconnected by the server); say so while it does.
 source.onerror = () => {
@@ -443,7 +448,35 @@ function clearHover() {
   state.hoverInstance = null;
   $("hover").hidden = true;
   $("hover-caption").textContent = "";
+  $("explain").hidden = true;
   draw();
+}
+
+/** The explanation panel of the hovered point: what /explain says (commitment, concepts, AUCs) and its saliency map. */
+async function showExplanation(instance, step) {
+  const key = `${instance}/${step}`;
+  const response = await fetch(`/explain?instance=${instance}&step=${step}`).catch(() => null);
+  if (state.hovered !== key) return; // the pointer moved on
+  if (!response || !response.ok) return void ($("explain").hidden = true);
+  const facts = await response.json();
+  const rows = [];
+  const fixed = (v) => (typeof v === "number" && Number.isFinite(v) ? v.toFixed(2) : "–");
+  if (facts.commitmentStep !== undefined) {
+    rows.push(["class now", facts.classAtStep], ["final class", facts.finalClass], ["commits at", `step ${facts.commitmentStep}${step >= facts.commitmentStep ? " ✓" : ""}`], ["p(final)", fixed(facts.confidence)]);
+  }
+  for (const [name, v] of Object.entries(facts.concepts ?? {})) rows.push([name, fixed(v)]);
+  if (facts.insertionAuc !== undefined) rows.push(["insertion AUC", fixed(facts.insertionAuc)], ["deletion AUC", fixed(facts.deletionAuc)]);
+  const list = $("explain-facts");
+  list.replaceChildren(...rows.flatMap(([k, v]) => {
+    const dt = document.createElement("dt"), dd = document.createElement("dd");
+    dt.textContent = k;
+    dd.textContent = v;
+    return [dt, dd];
+  }));
+  const img = $("explain-saliency");
+  img.hidden = !facts.saliency;
+  if (facts.saliency) img.src = `/saliency?instance=${instance}&step=${step}`;
+  $("explain").hidden = false;
 }
 
 canvas.addEventListener("mousemove", (e) => {
@@ -466,6 +499,7 @@ canvas.addEventListener("mousemove", (e) => {
   const what = best.size ? `${best.size} instance${best.size === 1 ? "" : "s"}, shown: instance ${best.instance}` : `instance ${best.instance}`;
   $("hover-caption").textContent = `${what} · ${state.prompts[best.prompt] ?? ""} · step ${best.step}`;
   $("hover").hidden = false;
+  showExplanation(best.instance, best.step);
   draw();
 });
 canvas.addEventListener("mouseleave", clearHover);

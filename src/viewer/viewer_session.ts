@@ -27,6 +27,26 @@ import { type ImageShape, readStepTable, type StepTable } from "../data/step_tab
 import type { LineageTree } from "../lineage/lineage.ts";
 import { readGuides } from "../data/guides.ts";
 import { promptColors } from "../render/palette.ts";
+import type { Commitment } from "../explain/commitment.ts";
+import type { Concepts } from "../explain/concepts.ts";
+import type { Saliencies } from "../explain/saliency.ts";
+
+/** What the explanations say about one instance at one step (the hovered point's panel; `/explain`). */
+export interface ExplanationFacts {
+  instance: number;
+  step: number;
+  /** From a Commitment: the step from which the class stays the final one, that class, the class at this step and the final class's probability. */
+  commitmentStep?: number;
+  finalClass?: string;
+  classAtStep?: string;
+  confidence?: number;
+  /** Projections on each concept direction (0 baseline, 1 the concept's mean). */
+  concepts?: Record<string, number>;
+  /** Whether a DF-RISE map of this point is there (`/saliency`), with its AUCs. */
+  saliency: boolean;
+  insertionAuc?: number;
+  deletionAuc?: number;
+}
 
 export interface ViewerEvent {
   event: "views" | "prompts" | "steps" | "frame" | "tree" | "status";
@@ -53,6 +73,7 @@ export class ViewerSession {
   private rows = 0;
   private readonly latest = new Map<string, ViewerEvent>();
   private readonly listeners = new Set<(event: ViewerEvent) => void>();
+  private readonly explanations: { commitment?: Commitment; saliency?: Saliencies; concepts?: Concepts } = {};
 
   /** Index of a prompt label in `prompts`, adding it (and announcing it) when new. */
   promptIndex(label: string): number {
@@ -151,6 +172,38 @@ export class ViewerSession {
       branchPoints: tree.branchPoints,
       guides: readGuides(nodes) ?? [],
     });
+  }
+
+  /** Explanations for the hovered point's panel; each kind given replaces the one before (a streamed commitment grows). */
+  setExplanations(explanations: { commitment?: Commitment; saliency?: Saliencies; concepts?: Concepts }): void {
+    Object.assign(this.explanations, explanations);
+  }
+
+  /** What the explanations say about an instance at a step, or undefined when none says anything. */
+  explanation(instance: number, step: number): ExplanationFacts | undefined {
+    const { commitment, saliency, concepts } = this.explanations;
+    const facts: ExplanationFacts = { instance, step, saliency: false };
+    const c = commitment?.instances.find((i) => i.instance === instance);
+    const s = c ? commitment!.steps.indexOf(step) : -1;
+    if (c && s >= 0) {
+      const name = (k: number) => commitment!.classNames[k] ?? String(k);
+      Object.assign(facts, { commitmentStep: c.commitmentStep, finalClass: name(c.finalClass), classAtStep: name(c.classes[s]), confidence: c.confidence[s] });
+    }
+    const i = concepts ? concepts.trajectories.instances.indexOf(instance) : -1, t = concepts ? concepts.steps.indexOf(step) : -1;
+    if (concepts && i >= 0 && t >= 0) {
+      const K = concepts.names.length, T = concepts.steps.length;
+      facts.concepts = Object.fromEntries(concepts.names.map((name, q) => [name, concepts.projections[(i * T + t) * K + q]]).filter(([, v]) => Number.isFinite(v)));
+    }
+    const row = saliency?.rows.find((r) => r.instance === instance && r.step === step);
+    if (row) Object.assign(facts, { saliency: true, insertionAuc: row.curves?.insertion.auc, deletionAuc: row.curves?.deletion.auc });
+    return c || facts.concepts || row ? facts : undefined;
+  }
+
+  /** The DF-RISE map (H×W) of an instance at a step, or undefined. */
+  saliencyMap(instance: number, step: number): { values: Float32Array; height: number; width: number } | undefined {
+    const s = this.explanations.saliency;
+    const row = s?.rows.find((r) => r.instance === instance && r.step === step);
+    return row && { values: row.saliency, height: s!.shape[1], width: s!.shape[2] };
   }
 
   setStatus(state: "running" | "done" | "failed", message?: string): void {

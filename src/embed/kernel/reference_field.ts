@@ -4,11 +4,12 @@
  * Z(y) = Σ_j q_j and Σ_j q_j² (y − y_j), q_j = 1/(1 + |y − y_j|²). This is
  * the repulsion of openTSNE's transform, where each new point is placed
  * against the fitted points alone. The reference points never move, so
- * their quadtree is built once; each query walks it (Barnes-Hut, opening
- * criterion cell extent < θ · distance), or sums exactly below `exactBelow`
- * reference points.
+ * their quadtree is built once; the points that feel it are grouped by a
+ * quadtree of their own, and each group walks the reference tree once
+ * (Barnes-Hut as the fitted steps' repulsion, `crossRepulsion`), or the sum
+ * is exact below `exactBelow` reference points.
  */
-import { QuadTree } from "./quadtree.ts";
+import { crossRepulsion } from "./repulsion.ts";
 
 export interface ReferenceFieldOptions {
   /** Barnes-Hut opening angle (default 0.5). */
@@ -20,28 +21,38 @@ export interface ReferenceFieldOptions {
 export class ReferenceField {
   readonly n: number;
   private readonly y: Float64Array;
-  private readonly tree?: QuadTree;
-  private readonly theta2: number;
-  private stack = new Int32Array(256);
+  private readonly tree?: ReturnType<typeof crossRepulsion>;
+  private one = new Float64Array(3);
 
   /** Over the n reference points y (n×2, x and y interleaved), which it copies. */
   constructor(y: Float64Array, n: number, options: ReferenceFieldOptions = {}) {
     this.n = n;
     this.y = y.slice(0, 2 * n);
-    const theta = options.theta ?? 0.5;
-    this.theta2 = theta * theta;
     if (n >= (options.exactBelow ?? 500)) {
-      this.tree = new QuadTree();
-      this.tree.build(this.y, n);
+      this.tree = crossRepulsion(options.theta ?? 0.5);
+      this.tree.reference(this.y, n);
     }
   }
 
-  /** Writes Σ_j q_j² (x − x_j), Σ_j q_j² (y − y_j) to out[0], out[1] and returns Z = Σ_j q_j. */
-  at(x: number, y: number, out: Float64Array): number {
-    return this.tree ? this.walk(this.tree, x, y, out) : this.exact(x, y, out);
+  /**
+   * For each of the `count` points of `targets` (count×2): out[3i], out[3i+1]
+   * = Σ_j q_ij² (target − y_j) and out[3i+2] = Z_i = Σ_j q_ij.
+   */
+  sum(targets: Float64Array, count: number, out: Float64Array): void {
+    if (this.tree) return this.tree.compute(targets, count, out);
+    for (let i = 0; i < count; i++) out[3 * i + 2] = this.exact(targets[2 * i], targets[2 * i + 1], out, 3 * i);
   }
 
-  private exact(x: number, y: number, out: Float64Array): number {
+  /** One point: writes the force to out[0], out[1] and returns Z. */
+  at(x: number, y: number, out: Float64Array): number {
+    if (!this.tree) return this.exact(x, y, out, 0);
+    this.tree.compute(Float64Array.of(x, y), 1, this.one);
+    out[0] = this.one[0];
+    out[1] = this.one[1];
+    return this.one[2];
+  }
+
+  private exact(x: number, y: number, out: Float64Array, at: number): number {
     const ref = this.y;
     let z = 0, fx = 0, fy = 0;
     for (let j = 0; j < this.n; j++) {
@@ -51,45 +62,8 @@ export class ReferenceField {
       fx += q * q * dx;
       fy += q * q * dy;
     }
-    out[0] = fx;
-    out[1] = fy;
-    return z;
-  }
-
-  private walk(tree: QuadTree, x: number, y: number, out: Float64Array): number {
-    const { start, count, comX, comY, extent, firstChild, children, sx, sy } = tree;
-    let z = 0, fx = 0, fy = 0, top = 0;
-    let stack = this.stack;
-    stack[top++] = 0;
-    while (top > 0) {
-      const k = stack[--top];
-      if (children[k] === 0) {
-        for (let p = start[k]; p < start[k] + count[k]; p++) {
-          const dx = x - sx[p], dy = y - sy[p];
-          const q = 1 / (1 + dx * dx + dy * dy);
-          z += q;
-          fx += q * q * dx;
-          fy += q * q * dy;
-        }
-        continue;
-      }
-      const dx = x - comX[k], dy = y - comY[k], d2 = dx * dx + dy * dy;
-      if (extent[k] * extent[k] < this.theta2 * d2) {
-        const q = 1 / (1 + d2), mq = count[k] * q;
-        z += mq;
-        fx += mq * q * dx;
-        fy += mq * q * dy;
-        continue;
-      }
-      if (top + 4 > stack.length) {
-        const grown = new Int32Array(2 * stack.length);
-        grown.set(stack);
-        stack = this.stack = grown;
-      }
-      for (let c = firstChild[k]; c < firstChild[k] + children[k]; c++) stack[top++] = c;
-    }
-    out[0] = fx;
-    out[1] = fy;
+    out[at] = fx;
+    out[at + 1] = fy;
     return z;
   }
 }

@@ -134,6 +134,44 @@ export function barnesHutRepulsion(theta = 0.5, leafSize = 8, groupSize = 64, si
   };
 }
 
+/**
+ * The repulsion on points of one set from the points of another, fixed one
+ * (a fitted step's): for every target i, Σ_j q_ij² (y_i − r_j) and
+ * Σ_j q_ij over the reference points r_j, by the same group-wise Barnes-Hut
+ * (and SIMD kernel) as `barnesHutRepulsion`: the targets are grouped by a
+ * quadtree of their own, and each group walks the reference tree once.
+ */
+export function crossRepulsion(theta = 0.5, leafSize = 8, groupSize = 64, simd = true): {
+  /** Rebuilds the reference tree over r (m×2). */
+  reference(r: Float64Array, m: number): void;
+  /** For every target i of y (n×2): out[3i], out[3i+1] = Σ_j q_ij² (y_i − r_j), out[3i+2] = Σ_j q_ij. */
+  compute(y: Float64Array, n: number, out: Float64Array): void;
+} {
+  const reference = new QuadTree(leafSize, groupSize), targets = new QuadTree(leafSize, groupSize);
+  const theta2 = theta * theta;
+  const module = simd ? simdModule(wasm) : null;
+  const lists = module ? new SimdLists(new WebAssembly.Instance(module)) : new InteractionLists();
+  return {
+    reference: (r, m) => reference.build(r, m),
+    compute(y, n, out) {
+      targets.build(y, n);
+      const { start, count, sx, sy } = targets;
+      for (let k = 0; k < targets.groupCount; k++) {
+        const g = targets.groups[k], gs = start[g], ge = gs + count[g];
+        let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+        for (let p = gs; p < ge; p++) {
+          minX = Math.min(minX, sx[p]);
+          maxX = Math.max(maxX, sx[p]);
+          minY = Math.min(minY, sy[p]);
+          maxY = Math.max(maxY, sy[p]);
+        }
+        lists.walk(reference, minX, minY, maxX, maxY, theta2, -1);
+        lists.apply(targets, g, out, 3, false);
+      }
+    },
+  };
+}
+
 /** The cells and the points that act on one group of points, summed in JavaScript. */
 class InteractionLists {
   cells = 0;
@@ -149,7 +187,7 @@ class InteractionLists {
 
   /** Walks the tree for group node g. */
   gather(tree: QuadTree, g: number, theta2: number): void {
-    const { start, count, comX, comY, extent, firstChild, children, sx, sy } = tree;
+    const { start, count, sx, sy } = tree;
     const gs = start[g], ge = gs + count[g];
     let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
     for (let p = gs; p < ge; p++) {
@@ -158,6 +196,17 @@ class InteractionLists {
       minY = Math.min(minY, sy[p]);
       maxY = Math.max(maxY, sy[p]);
     }
+    this.walk(tree, minX, minY, maxX, maxY, theta2, gs);
+  }
+
+  /**
+   * Walks the tree for points in the box [minX, maxX] × [minY, maxY]; `gs`,
+   * the sorted position of a group's first point when the group is the
+   * tree's own (a node holding it is always opened), −1 for points of
+   * another set.
+   */
+  walk(tree: QuadTree, minX: number, minY: number, maxX: number, maxY: number, theta2: number, gs: number): void {
+    const { start, count, comX, comY, extent, firstChild, children, sx, sy } = tree;
     this.cells = 0;
     this.points = 0;
     let top = 0;
@@ -167,7 +216,7 @@ class InteractionLists {
       const cx = comX[k], cy = comY[k], s = start[k];
       // Distance from the centre of mass to the group's box; a node holding the group is always opened.
       const dx = Math.max(minX - cx, 0, cx - maxX), dy = Math.max(minY - cy, 0, cy - maxY);
-      const holdsGroup = s <= gs && gs < s + count[k];
+      const holdsGroup = gs >= 0 && s <= gs && gs < s + count[k];
       if (!holdsGroup && extent[k] * extent[k] < theta2 * (dx * dx + dy * dy)) this.addCell(cx, cy, count[k]);
       else if (children[k] === 0) for (let p = s; p < s + count[k]; p++) this.addPoint(sx[p], sy[p], p);
       else {
@@ -177,12 +226,16 @@ class InteractionLists {
     }
   }
 
-  /** Sums both lists for every point of group node g into out (row i at stride·i). */
-  apply(tree: QuadTree, g: number, out: Float64Array, stride: number): void {
+  /**
+   * Sums both lists for every point of group node g into out (row i at
+   * stride·i); with `self` false the group's points are not the listed
+   * tree's (none is skipped as itself).
+   */
+  apply(tree: QuadTree, g: number, out: Float64Array, stride: number, self = true): void {
     const { sx, sy, order, start, count } = tree;
     const { cellX, cellY, cellMass, pointX, pointY, pointAt, cells, points } = this;
     for (let p = start[g]; p < start[g] + count[g]; p++) {
-      const xi = sx[p], yi = sy[p];
+      const xi = sx[p], yi = sy[p], at = self ? p : -1;
       let fx = 0, fy = 0, z = 0;
       for (let e = 0; e < cells; e++) {
         const dx = xi - cellX[e], dy = yi - cellY[e];
@@ -192,7 +245,7 @@ class InteractionLists {
         fy += mq * q * dy;
       }
       for (let e = 0; e < points; e++) {
-        if (pointAt[e] === p) continue;
+        if (pointAt[e] === at) continue;
         const dx = xi - pointX[e], dy = yi - pointY[e];
         const q = 1 / (1 + dx * dx + dy * dy);
         z += q;
@@ -250,14 +303,14 @@ class SimdLists extends InteractionLists {
     this.layout(this.targets.x.length, (what === "cells" ? 2 : 1) * this.cellX.length, (what === "points" ? 2 : 1) * this.pointX.length);
   }
 
-  override apply(tree: QuadTree, g: number, out: Float64Array, stride: number): void {
+  override apply(tree: QuadTree, g: number, out: Float64Array, stride: number, self = true): void {
     const { sx, sy, order } = tree, s = tree.start[g], count = tree.count[g];
     if (count + 1 > this.targets.x.length) this.layout(2 * (count + 1), this.cellX.length, this.pointX.length);
     const { x, y, at, out: o } = this.targets;
     for (let k = 0; k < count; k++) {
       x[k] = sx[s + k];
       y[k] = sy[s + k];
-      at[k] = s + k;
+      at[k] = self ? s + k : -1;
     }
     // An odd group's last vector repeats its last point in the spare lane.
     x[count] = x[count - 1];

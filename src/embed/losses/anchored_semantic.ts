@@ -36,7 +36,7 @@ export interface AnchoredSemanticOptions {
 export function anchoredSemantic(options: AnchoredSemanticOptions): Loss {
   const { anchors } = options;
   const weight = options.weight ?? 1;
-  const rep = new Float64Array(2);
+  let rep = new Float64Array(0);
   const anchorOf = (s: StepState) => {
     const a = anchors.get(s);
     if (!a) throw new Error(`anchoredSemantic: step ${s.step} has no anchor`);
@@ -50,9 +50,10 @@ export function anchoredSemantic(options: AnchoredSemanticOptions): Loss {
         if (!ctx.active[k]) return;
         const { P, reference: r, field } = anchorOf(s), { rowPtr, col, val } = P;
         const scale = (4 * w) / s.n;
+        if (rep.length < 3 * s.n) rep = new Float64Array(3 * s.n);
+        field.sum(s.y, s.n, rep);
         for (let i = 0; i < s.n; i++) {
-          const xi = s.y[2 * i], yi = s.y[2 * i + 1];
-          const z = field.at(xi, yi, rep);
+          const xi = s.y[2 * i], yi = s.y[2 * i + 1], z = rep[3 * i + 2];
           let ax = 0, ay = 0;
           for (let t = rowPtr[i]; t < rowPtr[i + 1]; t++) {
             const j = col[t], dx = xi - r[2 * j], dy = yi - r[2 * j + 1];
@@ -60,8 +61,8 @@ export function anchoredSemantic(options: AnchoredSemanticOptions): Loss {
             ax += pq * dx;
             ay += pq * dy;
           }
-          s.grad[2 * i] += scale * (e * ax - rep[0] / z);
-          s.grad[2 * i + 1] += scale * (e * ay - rep[1] / z);
+          s.grad[2 * i] += scale * (e * ax - rep[3 * i] / z);
+          s.grad[2 * i + 1] += scale * (e * ay - rep[3 * i + 1] / z);
         }
       });
     },
@@ -71,9 +72,11 @@ export function anchoredSemantic(options: AnchoredSemanticOptions): Loss {
       for (const s of ctx.steps) {
         const { P, reference: r, field } = anchorOf(s), { rowPtr, col, val } = P;
         let kl = 0;
+        if (rep.length < 3 * s.n) rep = new Float64Array(3 * s.n);
+        field.sum(s.y, s.n, rep);
         for (let i = 0; i < s.n; i++) {
           const xi = s.y[2 * i], yi = s.y[2 * i + 1];
-          const logZ = Math.log(field.at(xi, yi, rep));
+          const logZ = Math.log(rep[3 * i + 2]);
           for (let t = rowPtr[i]; t < rowPtr[i + 1]; t++) {
             const p = val[t];
             if (p <= 0) continue;

@@ -10,6 +10,10 @@ import { toFrame } from "./frame.ts";
 import { initialFree } from "../state/init.ts";
 import { measureQuality } from "./measure.ts";
 import { random } from "../../util/random.ts";
+import { DimensionError } from "../../errors.ts";
+
+/** The fewest instances a step may have: with fewer, no point has a neighbour besides its one other. */
+const MIN_INSTANCES = 3;
 
 export interface BatchOptions extends EmbeddingOptions {
   /** Gradient-descent iterations (default 1000). */
@@ -31,6 +35,13 @@ export interface EmbeddingResult {
 export async function embedSteps(table: StepTable, options: BatchOptions = {}): Promise<EmbeddingResult> {
   const cols = readStepTable(table, { features: true });
   const steps = splitColumns(cols);
+  const few = steps.find((s) => s.instance.length < MIN_INSTANCES);
+  if (few) {
+    throw new DimensionError(
+      `step ${few.step} has ${few.instance.length} instance${few.instance.length === 1 ? "" : "s"}: an embedding needs at least ${MIN_INSTANCES} per step (neighbourhoods, and the quality figures, are undefined below that)`,
+      { column: "instance" },
+    );
+  }
   const embedding = new EvolutionaryEmbedding(options);
   embedding.prompts.push(...cols.prompts);
   const t0 = performance.now();

@@ -32,7 +32,10 @@ import {
   readVectors,
   vectorColumn,
 } from "../../data/columns.ts";
-import { SchemaError } from "../../errors.ts";
+import { DiffusionLifeError, FormatError, NonFiniteError, SchemaError, TruncatedError } from "../../errors.ts";
+import { type DataLimits, resolveLimits } from "../../data/sizes.ts";
+import { checkUniqueRows } from "../../data/step_table.ts";
+import { checkIpcFile } from "../../sources/ipc_framing.ts";
 import type { RandomState } from "../../util/random.ts";
 import type { StepInput } from "../../data/per_step.ts";
 import type { Counters, SavedOptions } from "./incremental_options.ts";
@@ -106,18 +109,40 @@ export function writeCheckpoint(c: Checkpoint): Uint8Array {
   return tableToIPC(table, "file");
 }
 
-export function readCheckpoint(bytes: Uint8Array): Checkpoint {
-  const table = tableFromIPC(bytes);
+/**
+ * Reads a checkpoint, checked as any file from outside is: a truncated one
+ * is a TruncatedError, bytes that are not a checkpoint or contradict
+ * themselves (metadata that does not parse or does not fit the rows, rows
+ * out of step order, affinities that point outside their step, lengths that
+ * the buffers do not hold) a FormatError or SchemaError, NaN or ±Infinity a
+ * NonFiniteError.
+ */
+export function readCheckpoint(bytes: Uint8Array, limits?: DataLimits): Checkpoint {
+  const ceilings = resolveLimits(limits);
+  const text = (from: number, to: number) => new TextDecoder().decode(bytes.subarray(from, to));
+  if (bytes.length < 6 || text(0, 6) !== "ARROW1") throw new FormatError(`not a checkpoint: ${bytes.length} bytes that are no Arrow IPC file`);
+  if (bytes.length < 12 || text(bytes.length - 6, bytes.length) !== "ARROW1") throw new TruncatedError(`the checkpoint ends before its footer (${bytes.length} bytes)`);
+  checkIpcFile(bytes, ceilings);
+  let table: Table;
+  try {
+    table = tableFromIPC(bytes);
+  } catch (error) {
+    if (error instanceof DiffusionLifeError) throw error;
+    throw new FormatError(`the checkpoint is corrupt: ${(error as Error).message}`);
+  }
   const raw = table.schema.metadata.get(CHECKPOINT_KEY);
   if (!raw) throw new SchemaError("missing-column", `not a checkpoint: no "${CHECKPOINT_KEY}" metadata`);
-  const meta = JSON.parse(raw) as Meta;
+  const meta = parseMeta(raw);
   if (meta.version !== VERSION) throw new SchemaError("wrong-type", `checkpoint format ${meta.version} is not ${VERSION}`);
   const instance = readInt32(table, "instance"), step = readInt32(table, "step");
   const { codes, labels } = readDictionary(table, "prompt");
   const prompt = Int32Array.from(codes, (code) => meta.prompts.indexOf(labels[code]));
-  const { values: features, dim } = readVectors(table, "features");
+  const unknown = prompt.indexOf(-1);
+  if (unknown >= 0) throw new FormatError(`checkpoint row ${unknown} has the prompt "${labels[codes[unknown]]}", which its metadata does not list`, { column: "prompt", row: unknown });
+  const { values: features, dim } = readVectors(table, "features", true, ceilings);
   const [x, y, gx, gy, vx, vy] = ["x", "y", "gainX", "gainY", "velocityX", "velocityY"].map((name) => readFloat64(table, name));
   const index = readList(table, "affinityIndex", "int32"), value = readList(table, "affinityValue", "float64");
+  checkRows(meta, table.numRows, { instance, step, x, y, gx, gy, vx, vy, index, value });
 
   let row = 0;
   const input = ([s, n]: [number, number]): StepInput => {
@@ -166,6 +191,65 @@ export function readCheckpoint(bytes: Uint8Array): Checkpoint {
     options: iterations === undefined ? options : { iterationsPerStep: iterations, ...options },
     layout: meta.layout,
   };
+}
+
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+
+/** The metadata, its shape checked (FormatError naming the field that is wrong). */
+function parseMeta(raw: string): Meta {
+  let meta: Meta;
+  try {
+    meta = JSON.parse(raw);
+  } catch (error) {
+    throw new FormatError(`the checkpoint's metadata is not JSON: ${(error as Error).message}`);
+  }
+  const bad = (field: string) => new FormatError(`the checkpoint's metadata has no valid "${field}"`);
+  if (meta === null || typeof meta !== "object") throw bad("version");
+  const segments = (list: unknown) => Array.isArray(list) && list.every((s) => Array.isArray(s) && s.length === 2 && isCount(s[0]) && Number.isSafeInteger(s[1]) && s[1] >= 0 && s[0] <= 2147483647);
+  if (!segments(meta.steps)) throw bad("steps");
+  if (!segments(meta.pending)) throw bad("pending");
+  if (!Array.isArray(meta.prompts) || !meta.prompts.every((p) => typeof p === "string")) throw bad("prompts");
+  if (!Array.isArray(meta.random) || meta.random.length !== 5 || !meta.random.every((v, i) => (i === 4 ? v === null || Number.isFinite(v) : Number.isSafeInteger(v) && Math.abs(v as number) < 2 ** 32))) throw bad("random");
+  const c = meta.counters as unknown as Record<string, unknown>;
+  if (c === null || typeof c !== "object" || !["updates", "totalIterations", "droppedRows", "dim"].every((k) => isCount(c[k])) || !Number.isSafeInteger(c.maxStep) || typeof c.ended !== "boolean") throw bad("counters");
+  if (meta.options === null || typeof meta.options !== "object" || Array.isArray(meta.options)) throw bad("options");
+  if (typeof meta.layout !== "string") throw bad("layout");
+  for (let i = 1; i < meta.steps.length; i++) {
+    if (meta.steps[i][0] <= meta.steps[i - 1][0]) throw new FormatError(`the checkpoint's embedded steps are not in order (${meta.steps[i - 1][0]}, then ${meta.steps[i][0]})`);
+  }
+  return meta;
+}
+
+/** The rows agree with the metadata: their count, their steps, finite state, affinities within their step. */
+function checkRows(meta: Meta, rows: number, c: {
+  instance: Int32Array; step: Int32Array; x: Float64Array; y: Float64Array; gx: Float64Array; gy: Float64Array; vx: Float64Array; vy: Float64Array;
+  index: { values: Int32Array; offsets: Int32Array }; value: { values: Float64Array; offsets: Int32Array };
+}): void {
+  const total = [...meta.steps, ...meta.pending].reduce((sum, [, n]) => sum + n, 0);
+  if (total !== rows) throw new FormatError(`the checkpoint's metadata counts ${total} rows, its table holds ${rows}`);
+  for (const [name, values] of [["instance", c.instance], ["step", c.step], ["x", c.x], ["y", c.y], ["gainX", c.gx], ["gainY", c.gy], ["velocityX", c.vx], ["velocityY", c.vy]] as const) {
+    if (values.length !== rows) throw new FormatError(`the checkpoint's column "${name}" has ${values.length} rows, the table ${rows}`, { column: name });
+    for (let r = 0; r < values.length; r++) if (!Number.isFinite(values[r])) throw new NonFiniteError(name, r);
+  }
+  let row = 0;
+  for (const [s, n] of [...meta.steps, ...meta.pending]) {
+    for (let r = row; r < row + n; r++) {
+      if (c.step[r] !== s) throw new FormatError(`checkpoint row ${r} is step ${c.step[r]}, its metadata says ${s}`, { column: "step", row: r });
+    }
+    checkUniqueRows(c.instance.subarray(row, row + n), c.step.subarray(row, row + n), undefined, row);
+    row += n;
+  }
+  const { offsets } = c.index;
+  if (c.value.offsets.some((o, r) => o !== offsets[r])) throw new FormatError(`the checkpoint's affinity indices and values differ in length`, { column: "affinityValue" });
+  row = 0;
+  for (const [, n] of meta.steps) {
+    for (let e = offsets[row]; e < offsets[row + n]; e++) {
+      const col = c.index.values[e], v = c.value.values[e];
+      if (!(col >= 0 && col < n)) throw new FormatError(`a checkpoint affinity points at row ${col} of a step of ${n}`, { column: "affinityIndex" });
+      if (!Number.isFinite(v)) throw new NonFiniteError("affinityValue", row);
+    }
+    row += n;
+  }
 }
 
 function concat<T extends Int32Array | Float32Array | Float64Array>(parts: ArrayLike<number>[], out: T): T {

@@ -23,7 +23,8 @@ import { perplexityOptions } from "../affinity/perplexity.ts";
 import { gradientDescentOptions } from "../optimizer/gradient_descent.ts";
 import { finalValue, make, makeLoss, readSpec, type SpecRun, specOptions } from "../spec/compile.ts";
 import { type PluginRegistry, plugins } from "../spec/plugin_registry.ts";
-import { type CompleteSpec, DEFAULT_SPEC, type EmbeddingSpec, type TransformSpec } from "../spec/spec.ts";
+import { checkFields, type CompleteSpec, DEFAULT_SPEC, type EmbeddingSpec, TRANSFORM_FIELDS, type TransformSpec } from "../spec/spec.ts";
+import { OptionError, SpecError } from "../../errors.ts";
 import { type BatchOptions, embedSteps, type EmbeddingResult } from "./batch.ts";
 import { writeCheckpoint } from "./checkpoint.ts";
 import { toFrame } from "./frame.ts";
@@ -115,7 +116,8 @@ export class TreeEmbedding {
     const fitted = this.fitted;
     if (!fitted) throw new Error("TreeEmbedding.transform: fit (or load) a tree first");
     const spec = this.spec, registry = this.registry;
-    const settings = { ...spec.transform, ...definedOf(options) };
+    const { quality, signal, ...given } = options;
+    const settings = { ...spec.transform, ...checkedTransform(given) };
     const kernel = spec.kernel.type === "student-t" ? { theta: spec.kernel.theta as number, exactBelow: spec.kernel.exactBelow as number } : {};
     return await transformSteps(fitted.embedding, table, {
       affinity: make(registry, "affinity", spec.affinity, "affinity"),
@@ -129,7 +131,7 @@ export class TreeEmbedding {
           return anchored(typeof w === "number" ? w : 1);
         }),
       spec,
-    }, { ...settings, ...kernel, pcaComponents: spec.pcaComponents, seed: spec.seed, k: spec.k, quality: options.quality, signal: options.signal });
+    }, { ...settings, ...kernel, pcaComponents: spec.pcaComponents, seed: spec.seed, k: spec.k, quality, signal });
   }
 
   /**
@@ -238,6 +240,14 @@ function savedPlugins(options: IncrementalOptions): Pick<SavedOptions, "optimize
   };
 }
 
-function definedOf<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+/** A call's transform options, checked as the spec's `transform` section is (OptionError naming the option). */
+function checkedTransform(given: TransformSpec): Partial<Required<TransformSpec>> {
+  const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
+  try {
+    checkFields(defined, TRANSFORM_FIELDS, "");
+  } catch (e) {
+    if (e instanceof SpecError) throw new OptionError(e.path, e.message.replace(/^spec field [^:]*: /, ""));
+    throw e;
+  }
+  return defined;
 }

@@ -344,7 +344,6 @@ export function specJsonSchema(registry: PluginRegistry = plugins): Record<strin
   };
   return {
     $schema: "https://json-schema.org/draft/2020-12/schema",
-    $id: "https://diffusion-life/embedding_spec.schema.json",
     title: "diffusion-life embedding spec",
     description: "An evolutionary embedding as data: affinity, kernel, losses, optimiser, layout and training phases.",
     type: "object",

@@ -4,13 +4,12 @@
  *   mean = √ᾱ'·β/(1−ᾱ)·x̂0 + √α·(1−ᾱ')/(1−ᾱ)·x_t,
  *   x_{t'} = mean + √((1−ᾱ')/(1−ᾱ)·β)·z     ("fixed small" variance).
  */
-import { ddimTimesteps } from "../schedule.ts";
-import { levelsAt, type Scheduler } from "./scheduler.ts";
+import { levelsAt, type Scheduler, spacedTimesteps, type SpacingOptions } from "./scheduler.ts";
 
-export function ddpm(): Scheduler {
+export function ddpm(options: SpacingOptions = {}): Scheduler {
   return {
-    name: "ddpm",
-    levels: (schedule, steps) => levelsAt(schedule, ddimTimesteps(schedule.alphaBar.length, steps)),
+    name: options.timesteps && options.timesteps !== "trailing" ? `ddpm, ${options.timesteps}` : "ddpm",
+    levels: (schedule, steps) => levelsAt(schedule, spacedTimesteps(schedule.alphaBar.length, steps, options)),
     step(xt, x0, _eps, from, to, rng) {
       const ab = from.alphaBar, abPrev = to.alphaBar;
       const alpha = ab / abPrev, beta = 1 - alpha;

@@ -6,7 +6,7 @@
  */
 import type { Random } from "../../util/random.ts";
 import type { NoiseLevel } from "../denoiser.ts";
-import type { NoiseSchedule } from "../schedule.ts";
+import { ddimTimesteps, type ExponentialStage, exponentialTimesteps, type NoiseSchedule } from "../schedule.ts";
 
 export interface Scheduler {
   readonly name: string;
@@ -28,4 +28,22 @@ export function levelsAt(schedule: NoiseSchedule, timesteps: Int32Array): NoiseL
   const out: NoiseLevel[] = Array.from(timesteps, (t) => ({ t, alphaBar: schedule.alphaBar[t] }));
   out.push({ t: -1, alphaBar: 1 });
   return out;
+}
+
+/** Which training timesteps a sampling run visits (DDIM and DDPM). */
+export interface SpacingOptions {
+  /**
+   * "trailing" (default): evenly spaced, as ddimTimesteps; "early" or
+   * "late": the exponential schedules of the visual-analysis work
+   * (exponentialTimesteps), dense near the noisy or the clean end.
+   */
+  timesteps?: "trailing" | ExponentialStage;
+  /** λ of the exponential schedules (default 30). */
+  lambda?: number;
+}
+
+/** The timesteps `options` asks for, `steps` of them from a T-step schedule, descending. */
+export function spacedTimesteps(T: number, steps: number, options: SpacingOptions = {}): Int32Array {
+  const spacing = options.timesteps ?? "trailing";
+  return spacing === "trailing" ? ddimTimesteps(T, steps) : exponentialTimesteps(T, steps, spacing, options.lambda);
 }
