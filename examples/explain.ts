@@ -7,20 +7,23 @@
  *
  *   node --import tsx examples/explain.ts [--source closed-form|unet] [--instances 20] [--steps 20]
  *        [--prompts any,0,1,3,7] [--guidance 1] [--masks 500] [--saliency-instances 2]
- *        [--saliency-steps 0,4,8,12,16,19] [--out out/explain/closed-form] [--png]
+ *        [--saliency-steps 0,4,8,12,16,19] [--out out/explain/closed-form] [--png] [--model models/unet.onnx]
  *   (deno run -A examples/explain.ts …, bun examples/explain.ts …)
  *
  * Progress goes to stderr; Ctrl-C cancels the saliency part (and writes what
  * is done so far). Writes <out>/steps.arrow, commitment.arrow,
  * commitment-steps.arrow, level.arrow, concepts.arrow, probe.arrow,
- * saliency.arrow, summary.json and the figures commitment.svg, level.svg,
- * concepts.svg, saliency.svg, auc.svg (and .png with --png).
+ * saliency.arrow, summary.json and the figures commitment.svg, committed.svg
+ * (the radial embedding, each point marked by whether its instance has
+ * committed), level.svg, concepts.svg, saliency.svg, auc.svg (and .png with
+ * --png).
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import process from "node:process";
 import { type Table, tableToIPC } from "apache-arrow";
 import {
   CancelledError,
+  radial,
   classBias,
   closedFormDenoiser,
   collectSteps,
@@ -34,6 +37,7 @@ import {
   denoiserActivations,
   denoisingLevel,
   diversity,
+  embedSteps,
   encodeTable,
   explainSaliency,
   levelTable,
@@ -42,6 +46,7 @@ import {
   readStepTable,
   renderAucSvg,
   renderCommitmentSvg,
+  renderCommittedFrameSvg,
   renderConceptSvg,
   renderLevelSvg,
   renderSaliencySvg,
@@ -75,7 +80,7 @@ const perPrompt = Number(arg("saliency-instances", "2"));
 const log = (line: string) => process.stderr.write(line + "\n");
 
 const digits = await loadMnist();
-const denoiser: Denoiser = source === "unet" ? await digitUnet({ backend: "wasm" }) : closedFormDenoiser({ images: digits.images, labels: digits.labels, dim: MNIST_DIM });
+const denoiser: Denoiser = source === "unet" ? await digitUnet({ backend: "wasm", model: arg("model", "models/unet.onnx") }) : closedFormDenoiser({ images: digits.images, labels: digits.labels, dim: MNIST_DIM });
 let t = performance.now();
 const steps = await collectSteps(sampleDiffusion(denoiser, sampler));
 log(`generated ${steps.numRows} rows in ${Math.round(performance.now() - t)} ms`);
@@ -132,7 +137,10 @@ await write("probe.arrow", probeTable(probes));
 const figures: Record<string, string> = {
   "commitment.svg": renderCommitmentSvg(c, { title: `When do generations commit? (${source})` }),
   "level.svg": renderLevelSvg(level, { title: `Denoising level (${source})` }),
-  "concepts.svg": renderConceptSvg(k, { title: `Concept emergence, digit-encoder features (${source})` }),
+  "committed.svg": renderCommittedFrameSvg((await embedSteps(features, { layout: radial(), iterations: 1000, seed: 0 })).frame, c, {
+    title: `Committed (filled) or not yet (hollow), by final class (${source})`,
+  }),
+  "concepts.svg": renderConceptSvg(concepts(features, { baseline: "any digit", commitment: c, direction: "final" }), { title: `Concept emergence along each concept's final direction, digit-encoder features (${source})` }),
 };
 if (saliency) {
   await write("saliency.arrow", saliencyTable(saliency));

@@ -39,24 +39,22 @@ test("writeIpcStream: the next table is read only once the sink has taken the la
     }
   }
   const chunks: Uint8Array[] = [];
-  let release!: () => void;
-  let stalled = new Promise<void>((resolve) => (release = resolve));
-  const seenWhileStalled: number[] = [];
+  let release!: () => void, stalled!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const stalling = new Promise<void>((resolve) => (stalled = resolve));
   const writing = writeIpcStream(tables(), async (bytes) => {
     chunks.push(bytes.slice());
     if (chunks.length === 2) {
       // The reader stops reading for a while: the producer must wait, not run ahead.
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      seenWhileStalled.push(pulled);
-      await stalled;
+      stalled();
+      await released;
     }
   });
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  assert.equal(seenWhileStalled, [2], "two tables read, their bytes in the sink, nothing more");
-  assert.is(pulled, 2);
+  await stalling;
+  await new Promise((resolve) => setTimeout(resolve, 100)); // room for a producer that would run ahead
+  assert.is(pulled, 2, "two tables read, their bytes in the sink, nothing more");
   release();
   await writing;
-  stalled = Promise.resolve();
   assert.is(pulled, 6);
   const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
   chunks.reduce((at, c) => (all.set(c, at), at + c.length), 0);

@@ -104,7 +104,7 @@ async function start(options: Parameters<typeof viewerApp>[2] = {}) {
   const session = new ViewerSession();
   const app: ViewerHandler = viewerApp(session, await viewerAssets(), options);
   const server = await serve(app, { port: 0 });
-  return { session, app, server, close: async () => (app.close(), await server.close()) };
+  return { session, app, server, close: async () => (app.close?.(), await server.close()) };
 }
 
 test("event stream: each event is serialised once for all clients; frames after the first go as deltas", async () => {

@@ -24,7 +24,7 @@ import { planSampler, sampleDiffusion } from "../src/sources/sampler.ts";
 import { conditionsOf } from "../src/geometry/readings.ts";
 import { CancelledError } from "../src/errors.ts";
 import { from, lastValueFrom, toArray } from "rxjs";
-import { commit } from "../src/stream/explanations.ts";
+import { commit, saliency } from "../src/stream/explanations.ts";
 import { tablesPerStep } from "../src/data/per_step.ts";
 import { frameTable } from "../src/data/frame_table.ts";
 import { renderCommitmentSvg, renderCommittedFrameSvg, renderConceptSvg, renderLevelSvg } from "../src/explain/explain_svg.ts";
@@ -304,8 +304,8 @@ test("figures: every figure is an SVG document with its parts", async () => {
   });
   const tree = renderCommittedFrameSvg(frame, c);
   // 16 points: instance 0 committed throughout (4 filled), 1 from step 1 (3), 2 at step 3 (1), 3 from step 2 (2): 10 filled, 6 hollow.
-  assert.is(tree.match(/fill="none" stroke/g)?.length, 6);
-  assert.is(tree.match(/<circle cx="[\d.]+" cy="[\d.]+" r="2.6"/g)?.length, 10);
+  assert.is(tree.match(/fill="white" stroke/g)?.length, 6);
+  assert.is(tree.match(/r="2.6" fill="#/g)?.length, 10);
 });
 
 // ---- the closed form, end to end --------------------------------------------------------
@@ -329,6 +329,12 @@ test("closed form: saliency over a step table, its Arrow table, progress and can
   assert.is((table.getChild("deletion")!.type as { listSize: number }).listSize, 29);
   assert.equal(readExplainMeta(table)!.shape, [1, 28, 28]);
   assert.is(result.perStep[0].step, 2);
+  // As an operator on the stream of steps: a saliency table for each step asked for.
+  const perStep = await lastValueFrom(from(tablesPerStep(steps)).pipe(
+    saliency({ denoiser, condition: conditionsOf(sampler.prompts), levels: planSampler(sampler).levels, steps: [1, 4], instances: [1], masks: 10, insertion: false }),
+    toArray(),
+  ));
+  assert.equal(perStep.map((t) => [t.numRows, t.getChild("step")!.get(0)]), [[1, 1], [1, 4]]);
   // Cancelled part-way: a CancelledError, not a result.
   const controller = new AbortController();
   const run = explainSaliency(steps, {

@@ -4,11 +4,14 @@
  * checkpoints — by bit flips, overwritten length fields, cuts, repeats and
  * schema edits. Whatever the bytes, reading them must end in a step table
  * or a typed error (a DiffusionLifeError), quickly, within a memory ceiling.
- * Bounded in count and in time: about 10 s in each runtime.
+ * Bounded in count and in time: about 10 s in each runtime. A longer
+ * campaign: FUZZ_SEED=3 FUZZ_CASES=15000 FUZZ_MS=120000 (and FUZZ_TRACE=file
+ * to name each case before it runs).
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import process from "node:process";
+import { appendFileSync } from "node:fs";
 import pl from "nodejs-polars";
 import { Field, Float64, Int32, List, Table, tableToIPC, Utf8, vectorFromArray } from "apache-arrow";
 import { DiffusionLifeError } from "../src/errors.ts";
@@ -18,9 +21,9 @@ import { readCheckpoint } from "../src/embed/run/checkpoint.ts";
 import { IncrementalEmbedder } from "../src/embed/run/incremental.ts";
 import { random, type Random } from "../src/util/random.ts";
 
-const SEED = 14;
+const SEED = Number(process.env.FUZZ_SEED ?? 14);
 /** At most this many mutated inputs, and no more time than this (whichever comes first). */
-const MAX_CASES = 3000, MAX_MS = 9000;
+const MAX_CASES = Number(process.env.FUZZ_CASES ?? 3000), MAX_MS = Number(process.env.FUZZ_MS ?? 9000);
 /** One input may take at most this long, and the process may grow at most this much. */
 const CASE_MS = 2000, MEMORY_MB = 768;
 
@@ -161,6 +164,8 @@ test("fuzz: mutated step tables (streams, files, compressed) and checkpoints giv
     const input = inputs[cases % inputs.length];
     const { how, bytes } = mutate(rng, input.bytes);
     const t0 = performance.now();
+    // FUZZ_TRACE=file names each case before it runs: the last line is the case that hung or crashed.
+    if (process.env.FUZZ_TRACE) appendFileSync(process.env.FUZZ_TRACE, `${cases} ${input.name} ${how}\n`);
     try {
       await input.read(bytes);
     } catch (error) {

@@ -24,17 +24,37 @@ import { tableFromIPC, tableToIPC } from "apache-arrow";
 const rng = random(16);
 const gaussian = (n: number) => Float64Array.from({ length: n }, () => rng.normal());
 
-/** A symmetric n×n matrix Q·diag(λ)·Qᵀ with a random orthogonal Q. */
+/**
+ * A symmetric n×n matrix Q·diag(λ)·Qᵀ with Q a product of three random
+ * Householder reflections (cheap to build at n = 784); row c of `q` is the
+ * eigenvector of λ_c.
+ */
 function withSpectrum(lambda: number[]): { matrix: Float64Array; q: Float64Array } {
   const n = lambda.length;
-  const q = gaussian(n * n);
-  orthonormalizeRows(q, n, n);
-  const matrix = new Float64Array(n * n);
-  for (let c = 0; c < n; c++) {
-    for (let i = 0; i < n; i++) {
-      const s = lambda[c] * q[c * n + i];
-      for (let j = 0; j < n; j++) matrix[i * n + j] += s * q[c * n + j];
+  const reflections = [0, 1, 2].map(() => {
+    const u = gaussian(n);
+    const norm = Math.hypot(...u);
+    return u.map((x) => x / norm);
+  });
+  // Rows of M ← rows of M·H, H = I − 2uuᵀ.
+  const reflectRows = (m: Float64Array, u: Float64Array) => {
+    for (let r = 0; r < n; r++) {
+      let d = 0;
+      for (let i = 0; i < n; i++) d += m[r * n + i] * u[i];
+      for (let i = 0; i < n; i++) m[r * n + i] -= 2 * d * u[i];
     }
+  };
+  // Qᵀ's rows are the eigenvectors: q = I·H3·H2·H1 (rows), matrix = qᵀ·Λ·q.
+  const q = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) q[i * n + i] = 1;
+  for (const u of [...reflections].reverse()) reflectRows(q, u);
+  const matrix = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) matrix[i * n + i] = lambda[i];
+  // matrix = H1·H2·H3·Λ·H3·H2·H1: reflect rows, then columns (symmetric, so rows of the transpose).
+  for (const u of reflections.slice().reverse()) {
+    reflectRows(matrix, u);
+    for (let c = 0; c < n; c++) for (let r = c + 1; r < n; r++) [matrix[r * n + c], matrix[c * n + r]] = [matrix[c * n + r], matrix[r * n + c]];
+    reflectRows(matrix, u);
   }
   return { matrix, q };
 }
@@ -50,7 +70,7 @@ test("topEigen: the top 10 of a 60×60 matrix agree with a full Jacobi decomposi
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) sym[i * n + j] = a[i * n + j] + a[j * n + i];
   const full = symmetricEigen(sym, n);
   const byAbs = Array.from(full.values).sort((x, y) => Math.abs(y) - Math.abs(x));
-  const top = topEigen(denseOperator(sym, n), n, 10);
+  const top = topEigen(denseOperator(sym, n), n, 10, { tolerance: 1e-11 });
   assert.ok(top.converged);
   for (let i = 0; i < 10; i++) assert.ok(Math.abs(top.values[i] - byAbs[i]) < 1e-9 * Math.abs(byAbs[0]), `λ${i}: ${top.values[i]} vs ${byAbs[i]}`);
   // Orthonormal rows, and A v = λ v.
@@ -157,9 +177,14 @@ test("spectral centroid: a smooth blob sits low, a fine checkerboard high, in cy
 
 // ---- the closed form's analytic Jacobian -------------------------------------
 
-async function smallClosedForm() {
-  const digits = mnistSubset(await loadMnist(), 100);
-  return closedFormDenoiser({ images: digits.images, labels: digits.labels, dim: MNIST_DIM });
+/** 40 digits per class: small enough to keep these tests quick, large enough for a real posterior. */
+const PER_CLASS = 40;
+let small: Promise<ReturnType<typeof closedFormDenoiser>> | undefined;
+function smallClosedForm() {
+  return small ??= loadMnist().then((all) => {
+    const digits = mnistSubset(all, PER_CLASS);
+    return closedFormDenoiser({ images: digits.images, labels: digits.labels, dim: MNIST_DIM });
+  });
 }
 
 /** x_t of one DDIM trajectory (η = 0, 20 steps) at every step, in float64, with its levels. */
@@ -187,7 +212,7 @@ test("closed form: ∂x̂0/∂x_t = (√ᾱ/(1−ᾱ))·Cov_w matches central di
     const engine = closedFormJacobian(denoiser, { guidance });
     const { points, levels } = await trajectoryPoints(denoiser, condition, 5);
     let worst = 0, checked = 0, worstAbs = 0;
-    for (const s of [0, 1, 2, 3, 4, 6, 8, 11]) {
+    for (const s of [0, 1, 2, 3, 5, 8]) {
       const x = Float64Array.from(points[s]), level = levels[s];
       const { matrix } = engine.jacobian(x, level, condition);
       const basis = await engine.basis(x, level, condition, 2);
@@ -218,7 +243,7 @@ test("closed form: ∂x̂0/∂x_t = (√ᾱ/(1−ᾱ))·Cov_w matches central di
       // J is symmetric.
       for (let i = 0; i < 5; i++) assert.is(matrix[i * MNIST_DIM + 700 - i], matrix[(700 - i) * MNIST_DIM + i]);
     }
-    assert.ok(checked >= 10, `${checked} directions checked`);
+    assert.ok(checked >= 8, `${checked} directions checked`);
     assert.ok(worst < 1e-5, `condition ${condition}, guidance ${guidance}: worst relative error ${worst}`);
     assert.ok(worstAbs < 1e-8, `condition ${condition}, guidance ${guidance}: worst absolute error after the collapse ${worstAbs}`);
     console.log(`  closed form, condition ${condition}, g = ${guidance}: analytic vs finite differences, worst relative error ${worst.toExponential(2)} over ${checked} directions`);
@@ -271,11 +296,11 @@ test("closed form: the effective sample size falls from the whole class to one d
     ess.push(b.ess!);
     top.push(b.values[0]);
   }
-  assert.ok(ess[0] > 90 && ess[0] <= 100, `step 0: ESS ${ess[0]} of 100 digits`);
+  assert.ok(ess[0] > 0.9 * PER_CLASS && ess[0] <= PER_CLASS, `step 0: ESS ${ess[0]} of ${PER_CLASS} digits`);
   assert.ok(Math.abs(ess[19] - 1) < 1e-9, `last step: ESS ${ess[19]}`);
   assert.is(top[19], 0);
   for (let s = 1; s < 20; s++) assert.ok(ess[s] <= ess[s - 1] * 1.5, `ESS rises at ${s}: ${ess}`);
-  console.log(`  ESS per step (100 digits of class 3): ${ess.map((e) => e.toFixed(1)).join(" ")}`);
+  console.log(`  ESS per step (${PER_CLASS} digits of class 3): ${ess.map((e) => e.toFixed(1)).join(" ")}`);
 });
 
 // ---- readings per step -----------------------------------------------------------
@@ -283,21 +308,21 @@ test("closed form: the effective sample size falls from the whole class to one d
 test("readings: geometry and distance tables of a closed-form run; step 0 shares one basis per prompt, the condition matters there", async () => {
   const denoiser = await smallClosedForm();
   const prompts = [{ label: "digit 3", condition: 3 }, { label: "digit 7", condition: 7 }, { label: "any digit", condition: -1 }];
-  const steps = await collectSteps(sampleDiffusion(denoiser, { prompts, instancesPerPrompt: 3, steps: 6, seed: 2, range: [-1, 1], imageShape: MNIST_SHAPE }));
-  const { rows, distances, summary } = await stepGeometry(steps, { engine: closedFormJacobian(denoiser), k: 5, condition: conditionsOf(prompts) });
-  assert.is(rows.length, 9 * 6);
-  assert.is(summary.length, 6);
+  const steps = await collectSteps(sampleDiffusion(denoiser, { prompts, instancesPerPrompt: 2, steps: 5, seed: 2, range: [-1, 1], imageShape: MNIST_SHAPE }));
+  const { rows, distances, summary } = await stepGeometry(steps, { engine: closedFormJacobian(denoiser), k: 3, condition: conditionsOf(prompts) });
+  assert.is(rows.length, 6 * 5);
+  assert.is(summary.length, 5);
   // At step 0 (ᾱ ≈ 2e-9) the posterior is uniform over the class: every instance of a prompt has the same J.
   const s0 = summary[0];
   assert.ok(s0.within < 1e-3, `within at step 0: ${s0.within}`);
   assert.ok(s0.across > 0.2 && s0.conditional > 0.2, `across ${s0.across}, conditional ${s0.conditional}`);
-  assert.ok(s0.meanEss > 90, `ESS ${s0.meanEss}`);
+  assert.ok(s0.meanEss > 0.9 * PER_CLASS, `ESS ${s0.meanEss}`);
   // Later the instances part ways.
-  assert.ok(summary[3].within > s0.within + 0.2, `within at step 3: ${summary[3].within}`);
+  assert.ok(summary[2].within > s0.within + 0.2, `within at step 2: ${summary[2].within}`);
   for (const r of rows) {
-    assert.is(r.values.length, 5);
+    assert.is(r.values.length, 3);
     if (r.rank > 0) assert.ok(r.bandCentroid > 0 && r.bandCentroid < 0.5, `band centroid ${r.bandCentroid}`);
-    assert.ok(r.rank >= 0 && r.rank <= 5);
+    assert.ok(r.rank >= 0 && r.rank <= 3);
     if (r.prompt === "any digit") assert.ok(Number.isNaN(r.conditionalDistance));
     for (let i = 0; i < r.rank; i++) assert.ok(r.centroids[i] > 0 && r.centroids[i] < 0.5);
   }
@@ -308,7 +333,7 @@ test("readings: geometry and distance tables of a closed-form run; step 0 shares
   assert.is(g.numRows, rows.length);
   for (const name of ["instance", "prompt", "step", "timestep", "singular_values", "centroids", "mean_centroid", "ess", "conditional_distance", "basis"]) assert.ok(g.getChild(name), name);
   const basisSvg = renderBasisSvg(rows.filter((r) => r.instance === 0), MNIST_SHAPE);
-  assert.ok((basisSvg.match(/<image /g)?.length ?? 0) >= 5);
+  assert.ok((basisSvg.match(/<image /g)?.length ?? 0) >= 3);
   assert.match(renderReadingsSvg([{ name: "closed form", summary }]), /<path d="M/);
   const d = tableFromIPC(tableToIPC(distanceTable(distances), "file"));
   assert.is(d.numRows, distances.length);

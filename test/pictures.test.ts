@@ -10,7 +10,7 @@ import { DiffusionLifeError } from "../src/errors.ts";
 import { lineageTree } from "../src/lineage/lineage.ts";
 import { renderLineageSvg } from "../src/lineage/lineage_svg.ts";
 import { svgToPng } from "../src/render/png.ts";
-import { promptColors, SHARED_COLOR, UNCONDITIONAL_COLOR } from "../src/render/palette.ts";
+import * as palette from "../src/render/palette.ts";
 import { renderSvg } from "../src/render/svg.ts";
 import { pngAssets } from "../src/runtime/png_assets.ts";
 import { random } from "../src/util/random.ts";
@@ -37,6 +37,7 @@ function frame(prompts: string[], perPrompt = 20, steps = 20): FrameTable {
 }
 
 const DEFAULT = ["any digit", "digit 0", "digit 1", "digit 3", "digit 7"];
+const { promptColors, SHARED_COLOR, UNCONDITIONAL_COLOR } = palette as Record<string, any>;
 
 /** The text of the <text class="title"> element, its lines joined. */
 function title(svg: string): string {

@@ -114,7 +114,8 @@ export const explain: Command = {
       await files.table("commitment-steps.arrow", commitmentStepTable(c, bias));
       await files.table("level.arrow", levelTable(level));
       await files.table("concepts.arrow", conceptTable(k));
-      const figures: [string, string][] = [["commitment", renderCommitmentSvg(c)], ["level", renderLevelSvg(level)], ["concepts", renderConceptSvg(k)]];
+      const emergence = concepts(features, { baseline, commitment: baseline ? c : undefined, direction: "final" });
+      const figures: [string, string][] = [["commitment", renderCommitmentSvg(c)], ["level", renderLevelSvg(level)], ["concepts", renderConceptSvg(emergence)]];
       if (saliency) {
         await files.table("saliency.arrow", saliencyTable(saliency));
         const last = stepList[stepList.length - 1], dim = 784;

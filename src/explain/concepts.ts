@@ -9,7 +9,12 @@
  * prompt, the concept-emergence curves. Where a direction is still
  * vanishing (‖d‖ below `minNorm` of its largest length over the steps, e.g.
  * at the first step, where all unconditional x̂0 are nearly the mean image),
- * the projections are NaN rather than noise divided by almost nothing. Concepts are the conditional
+ * the projections are NaN rather than noise divided by almost nothing.
+ * With `direction: "final"`, every step is projected on the last step's
+ * direction and baseline mean instead: how far each step already is along
+ * the line its concept ends on (0 → 1 for the concept's own instances).
+ * For a class concept, the curves also follow its members alone (prompt
+ * label "any digit → class 3"). Concepts are the conditional
  * prompts and, given a Commitment, the final classes of the baseline's own
  * instances ("class 3": the unconditional generations that end as a 3).
  */
@@ -29,6 +34,8 @@ export interface ConceptOptions {
   minInstances?: number;
   /** A direction shorter than this fraction of its longest (over the steps) projects to NaN (default 0.05). */
   minNorm?: number;
+  /** Each step's own direction ("per-step", default) or the last step's for all ("final"). */
+  direction?: "per-step" | "final";
 }
 
 export interface ConceptCurve {
@@ -95,11 +102,13 @@ export function concepts(steps: StepTable, options: ConceptOptions = {}): Concep
   }
   const longest = Array.from({ length: K }, (_, q) => Math.max(...Array.from({ length: T }, (_, s) => norms[s * K + q])));
   const minNorm = options.minNorm ?? 0.05;
+  const final = options.direction === "final";
+  if (options.direction !== undefined && !final && options.direction !== "per-step") throw new OptionError("direction", `must be "per-step" or "final", not ${JSON.stringify(options.direction)}`);
   for (let s = 0; s < T; s++) {
-    const mu = means[s];
+    const at = final ? T - 1 : s, mu = means[at];
     groups.forEach((_, q) => {
-      const d = directions[s * K + q], nn = norms[s * K + q] ** 2;
-      if (!(nn > 0) || norms[s * K + q] < minNorm * longest[q]) return;
+      const d = directions[at * K + q], nn = norms[at * K + q] ** 2;
+      if (!(nn > 0) || norms[at * K + q] < minNorm * longest[q]) return;
       for (let i = 0; i < n; i++) {
         const o = traj.rows[i * T + s] * dim;
         let p = 0;
@@ -109,12 +118,16 @@ export function concepts(steps: StepTable, options: ConceptOptions = {}): Concep
     });
   }
   const curves: ConceptCurve[] = [];
+  const curve = (prompt: string, members: number[], q: number) => {
+    for (let s = 0; s < T; s++) curves.push({ prompt, concept: groups[q].name, step: traj.steps[s], projection: mean(members.map((i) => projections[(i * T + s) * K + q])) });
+  };
   for (const prompt of traj.prompts) {
     const members = [...Array(n).keys()].filter((i) => traj.prompt[i] === prompt);
-    groups.forEach(({ name }, q) => {
-      for (let s = 0; s < T; s++) curves.push({ prompt, concept: name, step: traj.steps[s], projection: mean(members.map((i) => projections[(i * T + s) * K + q])) });
-    });
+    groups.forEach((_, q) => curve(prompt, members, q));
   }
+  groups.forEach(({ name, members }, q) => {
+    if (name.startsWith("class ")) curve(`${baseline} → ${name}`, members, q);
+  });
   return { names: groups.map((g) => g.name), steps: traj.steps, trajectories: traj, projections, norms, curves };
 }
 

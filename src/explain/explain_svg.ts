@@ -176,10 +176,17 @@ export function renderCommitmentSvg(c: Commitment, options: FigureOptions = {}):
 export function renderConceptSvg(k: Concepts, options: FigureOptions & { concepts?: readonly string[] } = {}): string {
   const prompts = k.trajectories.prompts, color = (p: string) => colorOf(options.colors, p, prompts.indexOf(p));
   const names = options.concepts ?? k.names;
+  const members = (name: string) => k.curves.find((c) => c.concept === name && c.prompt.endsWith(` → ${name}`))?.prompt;
   return chart(names.map((name) => ({
     title: `projection on "${name}" (0 baseline, 1 its mean)`,
-    series: prompts.map((p) => ({ label: p, color: color(p), points: k.curves.filter((c) => c.concept === name && c.prompt === p).map((c) => [c.step, c.projection] as const) })),
-  })), { title: options.title ?? "Concept emergence", legend: prompts.map((p) => ({ label: p, color: color(p) })), columns: 3 });
+    series: [...prompts, members(name)].filter((p) => p !== undefined).map((p) => ({
+      label: p!, color: prompts.includes(p!) ? color(p!) : "#111", dash: !prompts.includes(p!),
+      points: k.curves.filter((c) => c.concept === name && c.prompt === p).map((c) => [c.step, c.projection] as const),
+    })),
+  })), {
+    title: options.title ?? "Concept emergence", legend: prompts.map((p) => ({ label: p, color: color(p) })), columns: 3,
+    keys: names.some(members) ? [{ label: "the class's own unconditional instances", dash: true }] : undefined,
+  });
 }
 
 /** The denoising level per prompt: SSIM to the final image, relative distance, final-class probability. */
@@ -212,7 +219,7 @@ export function renderCommittedFrameSvg(frame: Table, c: Commitment, options: Fi
     if (!info) continue;
     const color = COLORS[info.finalClass % COLORS.length], committed = step[i] >= info.commitmentStep;
     const cx = pad + (x[i] - xl) * scale, cy = top + pad + (yh - y[i]) * scale;
-    out.push(committed ? `<circle cx="${cx.toFixed(1)}" cy="${cy.toFixed(1)}" r="2.6" fill="${color}"/>` : `<circle cx="${cx.toFixed(1)}" cy="${cy.toFixed(1)}" r="2.4" fill="none" stroke="${color}" stroke-width="0.9"/>`);
+    out.push(committed ? `<circle cx="${cx.toFixed(1)}" cy="${cy.toFixed(1)}" r="2.6" fill="${color}"/>` : `<circle cx="${cx.toFixed(1)}" cy="${cy.toFixed(1)}" r="2.6" fill="white" stroke="${color}" stroke-width="1.2"/>`);
   }
   const ly = height - legend + 8;
   c.classNames.forEach((name, k) => {

@@ -23,7 +23,11 @@ import { symmetricEigenQL } from "./symmetric_ql.ts";
 export interface TopEigenOptions {
   /** Extra vectors iterated beside the k wanted (default max(5, k)); a larger block converges in fewer iterations. */
   oversample?: number;
-  /** Stop when every wanted residual is ≤ tolerance·|θ₁| (default 1e-10). */
+  /**
+   * Stop when every wanted residual is ≤ tolerance·|θ₁| (default 1e-8). A
+   * vector's error is about its residual over the gap to the next
+   * eigenvalue; an eigenvalue's, about the residual squared over the gap.
+   */
   tolerance?: number;
   /** Krylov blocks per restart beyond the first (default 4: a space of (k + oversample)·5 vectors). */
   depth?: number;
@@ -56,7 +60,7 @@ export function topEigen(apply: SymmetricOperator, n: number, k: number, options
   if (!Number.isInteger(k) || k < 1 || k > n) throw new OptionError("k", `must be an integer in 1..${n}, not ${k}`);
   const oversample = options.oversample ?? Math.max(5, k);
   if (!Number.isInteger(oversample) || oversample < 0) throw new OptionError("oversample", `must be a non-negative integer, not ${oversample}`);
-  const tolerance = options.tolerance ?? 1e-10;
+  const tolerance = options.tolerance ?? 1e-8;
   if (!(tolerance > 0)) throw new OptionError("tolerance", `must be positive, not ${tolerance}`);
   const maxIterations = options.maxIterations ?? 100;
   if (!Number.isInteger(maxIterations) || maxIterations < 1) throw new OptionError("maxIterations", `must be a positive integer, not ${maxIterations}`);

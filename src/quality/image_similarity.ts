@@ -55,7 +55,7 @@ export function gaussianKernel(size: number, sigma: number): Float64Array {
  * k ⊗ k, zero padding (as torch's conv2d with padding (size − 1)/2); `out`
  * may not be `image`.
  */
-export function gaussianFilter(image: ArrayLike<number>, shape: readonly [number, number, number], kernel: Float64Array, out = new Float64Array(image.length), scratch = new Float64Array(shape[1] * shape[2])): Float64Array {
+export function gaussianFilter(image: ArrayLike<number>, shape: readonly [number, number, number], kernel: Float64Array, out: Float64Array = new Float64Array(image.length), scratch: Float64Array = new Float64Array(shape[1] * shape[2])): Float64Array {
   const [c, h, w] = shape, half = (kernel.length - 1) / 2;
   if (image.length !== c * h * w) throw new DimensionError(`an image of shape [${shape}] holds ${c * h * w} values, not ${image.length}`);
   for (let ch = 0; ch < c; ch++) {

@@ -52,6 +52,8 @@ export class IpcFraming {
   private readonly maxBatchBytes: number;
   /** Bytes that came after the end-of-stream marker. */
   trailing = 0;
+  /** Whether a record or dictionary batch with a compressed body went by (its codec must be loaded before it is read). */
+  compressed = false;
 
   constructor(limits: Required<DataLimits> = DEFAULT_LIMITS) {
     this.maxBatchBytes = limits.maxBatchBytes;
@@ -135,6 +137,7 @@ export class IpcFraming {
     this.declared = 0;
     this.prefixes = [];
     if (batch) {
+      if (batch.compression) this.compressed = true;
       for (const { offset, length } of batch.buffers) {
         if (!(offset >= 0 && length >= 0 && offset + length <= bodyLength)) {
           throw new FormatError(`an Arrow IPC record batch declares a buffer at bytes ${offset}..${offset + length} of a ${bodyLength}-byte body`);
@@ -176,14 +179,16 @@ export class IpcFraming {
  * apache-arrow opens it: its footer, and each message the footer points at
  * (metadata, body length against `maxBatchBytes` and against the file),
  * as `IpcFraming` checks a stream's. A footer whose own size is impossible
- * is left to the reader, which reports the file as truncated.
+ * is left to the reader, which reports the file as truncated. Says whether
+ * any batch is compressed.
  */
-export function checkIpcFile(bytes: Uint8Array, limits: Required<DataLimits> = DEFAULT_LIMITS): void {
-  if (bytes.length < 22) return;
+export function checkIpcFile(bytes: Uint8Array, limits: Required<DataLimits> = DEFAULT_LIMITS): { compressed: boolean } {
+  let compressed = false;
+  if (bytes.length < 22) return { compressed };
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const size = view.getInt32(bytes.length - 10, true), footerStart = bytes.length - 10 - size;
-  if (!(size > 0 && footerStart >= 8)) return;
-  for (const { offset, bodyLength } of checkFooter(bytes.subarray(footerStart, bytes.length - 10))) {
+  if (!(size > 0 && footerStart >= 8)) return { compressed };
+  for (const { offset, bodyLength, type } of checkFooter(bytes.subarray(footerStart, bytes.length - 10))) {
     if (!(offset >= 8 && offset + 8 <= footerStart)) throw new FormatError(`the Arrow IPC file's footer points at byte ${offset}, outside its messages`);
     const framing = new IpcFraming(limits);
     const prefix = view.getInt32(offset, true) === -1 ? 8 : 4;
@@ -192,10 +197,15 @@ export function checkIpcFile(bytes: Uint8Array, limits: Required<DataLimits> = D
     if (!(bodyLength >= 0 && offset + prefix + length + bodyLength <= footerStart)) {
       throw new FormatError(`the Arrow IPC file's footer declares a ${bodyLength}-byte body at byte ${offset}, past its messages`);
     }
+    // apache-arrow's file reader loops without end on a block that holds another kind of message.
+    const kind = checkMessageMetadata(bytes.subarray(offset + prefix, offset + prefix + length));
+    if (kind !== type) throw new FormatError(`the Arrow IPC file's footer points at byte ${offset} for a ${type === 3 ? "record" : "dictionary"} batch, and finds ${["no message", "a schema", "a dictionary batch", "a record batch"][kind] ?? `message type ${kind}`}`);
     // The message's metadata, sizes and compressed buffers' prefixes, as a stream's would be checked.
     const end = offset + prefix + length + bodyLength;
     framing.push(prefix === 8 ? bytes.subarray(offset, end) : concat(Uint8Array.of(255, 255, 255, 255), bytes.subarray(offset, end)));
+    compressed ||= framing.compressed;
   }
+  return { compressed };
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

@@ -37,6 +37,9 @@ class Flat {
   u32(pos: number): number {
     return this.view.getUint32(this.at(pos, 4), true);
   }
+  i64(pos: number): number {
+    return Number(this.view.getBigInt64(this.at(pos, 8), true));
+  }
 
   /** The table an offset at `pos` refers to; counts it against the bytes' capacity. */
   table(pos: number): number {
@@ -111,19 +114,26 @@ function schema(f: Flat, table: number): void {
 
 function recordBatch(f: Flat, table: number): void {
   f.vector(table, 1, 16); // FieldNode structs
-  f.vector(table, 2, 16); // Buffer structs
+  const buffers = f.vector(table, 2, 16); // Buffer structs
   f.child(table, 3); // compression
-  f.vector(table, 4, 8); // variadic buffer counts
+  // Variadic buffer counts (string views' data buffers): the reader makes that many buffers, so they must be among the batch's.
+  const counts = f.vector(table, 4, 8);
+  let total = 0;
+  for (let i = 0; i < counts.length; i++) {
+    const count = f.i64(counts.start + 8 * i);
+    total += count;
+    if (!(count >= 0 && total <= buffers.length)) throw f.fail(`it declares ${count} variadic buffers in a batch of ${buffers.length} buffers`);
+  }
 }
 
-/** Checks one message's metadata flatbuffer (FormatError naming what is wrong). */
-export function checkMessageMetadata(bytes: Uint8Array): void {
+/** Checks one message's metadata flatbuffer (FormatError naming what is wrong); returns its header type (1 schema, 2 dictionary batch, 3 record batch). */
+export function checkMessageMetadata(bytes: Uint8Array): number {
   const f = new Flat(bytes, "metadata of an Arrow IPC message");
   const message = f.table(0);
   const typePos = f.field(message, 1);
   const header = f.child(message, 2);
+  const type = typePos ? f.u8(typePos) : 0;
   if (header) {
-    const type = typePos ? f.u8(typePos) : 0;
     if (type === 1) schema(f, header);
     else if (type === 3) recordBatch(f, header);
     else if (type === 2) {
@@ -132,12 +142,15 @@ export function checkMessageMetadata(bytes: Uint8Array): void {
     }
   }
   keyValues(f, message, 4);
+  return header ? type : 0;
 }
 
 /** Where a file's footer says a message starts (a Block: offset, metadata length, body length). */
 export interface Block {
   offset: number;
   bodyLength: number;
+  /** The message header type the block must hold: 2 (dictionary batch) or 3 (record batch). */
+  type: 2 | 3;
 }
 
 /** Checks an Arrow IPC file's footer flatbuffer: its schema and its block lists; returns the blocks. */
@@ -148,11 +161,11 @@ export function checkFooter(bytes: Uint8Array): Block[] {
   if (s) schema(f, s);
   const blocks: Block[] = [];
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (const index of [2, 3]) {
+  for (const index of [2, 3] as const) {
     const { start, length } = f.vector(footer, index, 24);
     for (let i = 0; i < length; i++) {
       const at = start + 24 * i;
-      blocks.push({ offset: Number(view.getBigInt64(at, true)), bodyLength: Number(view.getBigInt64(at + 16, true)) });
+      blocks.push({ offset: Number(view.getBigInt64(at, true)), bodyLength: Number(view.getBigInt64(at + 16, true)), type: index === 2 ? 2 : 3 });
     }
   }
   keyValues(f, footer, 4);

@@ -12,7 +12,7 @@
  * prompt codes are kept stable across the batches of one recording. Columns
  * named otherwise in the recording are mapped through `columns`.
  *
- * Compressed bodies (LZ4 frame, ZSTD) are read through `lz4js` and `fzstd`
+ * Compressed bodies (LZ4 frame, ZSTD) are read through `lz4-napi` and `fzstd`
  * (ipc_codecs.ts); string columns may be Utf8, LargeUtf8 or Utf8View (what
  * polars writes).
  *
@@ -32,7 +32,7 @@ import type { StepSource } from "./source.ts";
 import { type FilePath, readFileChunks } from "../runtime/read_files.ts";
 import { checkIpcFile, IpcFraming } from "./ipc_framing.ts";
 import { loadCodecs } from "./ipc_codecs.ts";
-import { type DataLimits, resolveLimits } from "../data/sizes.ts";
+import { type DataLimits, DEFAULT_LIMITS, resolveLimits } from "../data/sizes.ts";
 
 export type RecordingInput = FilePath | Uint8Array | ArrayBuffer | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
 
@@ -134,7 +134,6 @@ async function* recordBatches(chunks: AsyncIterable<Uint8Array>, limits: Require
   const source = new ByteSource(chunks, signal, limits);
   // Closes the input (a file handle) whichever way reading ends, a bad header included.
   try {
-    await loadCodecs(limits.maxBatchBytes);
     const head = await source.peek(8);
     if (head.length === 0) throw new FormatError("the recording is empty: no Arrow IPC data");
     const text = new TextDecoder().decode(head.subarray(0, 6));
@@ -163,7 +162,7 @@ async function* recordBatches(chunks: AsyncIterable<Uint8Array>, limits: Require
  */
 async function* fileBatches(bytes: Uint8Array, limits: Required<DataLimits>, signal?: AbortSignal) {
   // A complete file's footer and the messages it points at are checked before apache-arrow decodes them.
-  if (new TextDecoder().decode(bytes.subarray(bytes.length - 6)) === FILE_MAGIC) checkIpcFile(bytes, limits);
+  if (new TextDecoder().decode(bytes.subarray(bytes.length - 6)) === FILE_MAGIC && checkIpcFile(bytes, limits).compressed) await loadCodecs(limits.maxBatchBytes);
   let reader;
   try {
     if (new TextDecoder().decode(bytes.subarray(bytes.length - 6)) !== FILE_MAGIC) throw new Error("no closing magic");
@@ -254,6 +253,7 @@ class ByteSource {
   private readonly iterator: AsyncIterator<Uint8Array>;
   private readonly buffered: Uint8Array[] = [];
   readonly framing: IpcFraming;
+  private readonly maxBatchBytes: number;
   /** Rejects when the signal fires, so a read waiting on a stalled input ends at once. */
   private readonly aborted?: Promise<never>;
   bytes = 0;
@@ -262,6 +262,7 @@ class ByteSource {
   constructor(chunks: AsyncIterable<Uint8Array>, signal?: AbortSignal, limits?: Required<DataLimits>) {
     this.iterator = chunks[Symbol.asyncIterator]();
     this.framing = new IpcFraming(limits);
+    this.maxBatchBytes = (limits ?? DEFAULT_LIMITS).maxBatchBytes;
     if (signal) {
       this.aborted = new Promise<never>((_, reject) => {
         const cancel = () => reject(new CancelledError("reading the recording"));
@@ -316,6 +317,8 @@ class ByteSource {
     while (this.buffered.length || (await this.pull())) {
       const chunk = this.buffered.shift()!;
       this.framing.push(chunk);
+      // The codecs load only for a recording that needs them, before the reader meets the compressed body.
+      if (this.framing.compressed) await loadCodecs(this.maxBatchBytes);
       yield chunk;
       if (this.buffered.length === 0 && this.framing.atBoundary) yield new Uint8Array(0);
     }

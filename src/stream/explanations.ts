@@ -32,7 +32,8 @@ export function commit(options: CommitmentOptions): OperatorFunction<StepTable, 
   return (source) =>
     new Observable<CommitmentUpdate>((subscriber) => {
       const instance: number[] = [], step: number[] = [], prompt: number[] = [], prompts: string[] = [];
-      let probabilities: number[] = [], k = 0;
+      const chunks: Float32Array[] = [];
+      let k = 0;
       const controller = new AbortController();
       const inner = source.pipe(concatMap(async (table) => {
         const cols = readStepTable(table, { image: !options.scores });
@@ -44,9 +45,10 @@ export function commit(options: CommitmentOptions): OperatorFunction<StepTable, 
           const label = cols.prompts[cols.prompt[r]];
           prompt.push(prompts.includes(label) ? prompts.indexOf(label) : prompts.push(label) - 1);
         }
-        probabilities = probabilities.concat(Array.from(scores.probabilities));
+        chunks.push(scores.probabilities);
         const all = { instance: Int32Array.from(instance), step: Int32Array.from(step), prompt: Int32Array.from(prompt), prompts };
-        const probs = Float32Array.from(probabilities);
+        const probs = new Float32Array(instance.length * k);
+        chunks.reduce((offset, chunk) => (probs.set(chunk, offset), offset + chunk.length), 0);
         const predicted = Int32Array.from({ length: instance.length }, (_, r) => {
           let best = 0;
           for (let j = 1; j < k; j++) if (probs[r * k + j] > probs[r * k + best]) best = j;

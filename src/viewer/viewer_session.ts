@@ -22,7 +22,7 @@
  */
 import type { Table } from "apache-arrow";
 import { readDictionary, readInt32 } from "../data/columns.ts";
-import { readFrameTable, type FrameTable } from "../data/frame_table.ts";
+import { asFrameTable, type FrameTable, LAYOUT_KEY, UPDATE_KEY } from "../data/frame_table.ts";
 import { type ImageShape, readStepTable, type StepTable } from "../data/step_table.ts";
 import type { LineageTree } from "../lineage/lineage.ts";
 import { readGuides } from "../data/guides.ts";
@@ -137,14 +137,24 @@ export class ViewerSession {
 
   /** The latest frame of a view (any layout's frame table; `view` is usually its layout's name). */
   addFrame(view: ViewName, frame: FrameTable): void {
-    const f = readFrameTable(frame);
-    const prompt = Int32Array.from(f.prompt, (c) => this.promptIndex(f.prompts[c]));
+    // Only the columns the page draws (a validated frame's are Int32 and Float32, without nulls), read as they are.
+    const f = asFrameTable(frame);
+    const values = <T>(name: string) => f.getChild(name)!.toArray() as T;
+    const { codes, labels } = readDictionary(f, "prompt");
+    const global = labels.map((label) => this.promptIndex(label));
+    const update = f.schema.metadata.get(UPDATE_KEY);
     if (!this.views.includes(view)) this.setViews([...this.views, view]);
     this.emit(`frame:${view}`, "frame", {
       view,
-      layout: f.layout,
-      update: f.update ?? null,
-      rows: { instance: [...f.instance], prompt: [...prompt], step: [...f.step], x: rounded(f.x), y: rounded(f.y) },
+      layout: f.schema.metadata.get(LAYOUT_KEY) ?? "unknown",
+      update: update ? JSON.parse(update) : null,
+      rows: {
+        instance: Array.from(values<Int32Array>("instance")),
+        prompt: Array.from(codes, (c) => global[c]),
+        step: Array.from(values<Int32Array>("step")),
+        x: rounded(values<Float32Array>("x")),
+        y: rounded(values<Float32Array>("y")),
+      },
       guides: readGuides(frame) ?? [],
     });
   }
