@@ -32,9 +32,8 @@ import {
   spearman,
   stepGeometry,
 } from "../mod.ts";
-import { compareToFull, onnxJacobian } from "../onnx.ts";
+import { compareToFull, digitUnet, onnxJacobian } from "../onnx.ts";
 import { loadMnist, MNIST_DIM, MNIST_SHAPE, type MnistPrompt, mnistPromptLabel } from "../mnist.ts";
-import { digitUnet } from "../src/sources/digit_unet.ts";
 import { type BenchCase, round, timed } from "./bench.ts";
 
 const env = (name: string, fallback: string) => process.env[name] ?? fallback;

@@ -36,8 +36,7 @@ import {
   traverse,
 } from "../mod.ts";
 import { loadMnist, MNIST_DIM, MNIST_SHAPE, type MnistPrompt, mnistPromptLabel } from "../mnist.ts";
-import { type JacobianMethod, onnxJacobian } from "../onnx.ts";
-import { digitUnet } from "../src/sources/digit_unet.ts";
+import { digitUnet, type JacobianMethod, onnxJacobian } from "../onnx.ts";
 
 declare const Deno: { args: string[] } | undefined;
 const argv = typeof Deno !== "undefined" ? Deno.args : process.argv.slice(2);

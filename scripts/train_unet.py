@@ -54,7 +54,7 @@ How
     the fixtures models/fixtures/unet-fixtures.json (inputs and both outputs
     as PyTorch computes them, float32) and models/fixtures/unet-jacobian.json
     (top-10 singular values and right singular vectors of dh/dx_t at two
-    points, float32 autograd, SVD in float64); check them with scripts/check_unet.mjs.
+    points, float32 autograd, SVD in float64); test/unet.test.ts checks them (node scripts/test.mjs unet).
 
 How long
     Channels 16/32/64 (one res block per level, two in the middle; 486,737
@@ -71,7 +71,7 @@ Command
         --batch-size 64 --threads 2 --time-limit 66 --out models/unet.onnx \
         > models/.unet-train/train.log 2>&1 &
     /usr/bin/python3 scripts/train_unet.py --export-only models/.unet-train/ckpt.pt   # a partial run
-    node scripts/check_unet.mjs
+    node scripts/test.mjs unet   # the shipped file against the fixtures, in Node, Deno and Bun
 """
 import argparse
 import json
@@ -284,7 +284,7 @@ def write_fixtures(model, fixtures_dir, split, alpha_bar, meta):
     fixtures = {
         "description": "Inputs and outputs of models/unet.onnx as PyTorch computes them (EMA weights, eval, float32). "
                        "x_t = sqrt(abar)*x0 + sqrt(1-abar)*eps for held-out digits x0 (2v-1) and seeded eps; "
-                       "row-major data, dims as given. Check: node scripts/check_unet.mjs (max abs diff <= 1e-4).",
+                       "row-major data, dims as given. Checked by test/unet.test.ts (max abs diff <= 1e-4).",
         "model": "models/unet.onnx",
         "metadata": meta,
         "inputs": {

@@ -109,7 +109,7 @@ test("pictures: the lineage root is the noise's grey, and the legend explains no
   const svg = renderLineageSvg(lineageTree(branching()), { width: 600 });
   const root = /<circle [^>]*data-root="true"[^>]*>/.exec(svg)![0];
   assert.match(root, new RegExp(`fill="${SHARED_COLOR}"`));
-  assert.not.ok(promptColors(["digit 1", "digit 3", "digit 7"]).some((c) => root.includes(`fill="${c}"`)));
+  assert.not.ok(promptColors(["digit 1", "digit 3", "digit 7"]).some((c: string) => root.includes(`fill="${c}"`)));
   const keys = [...svg.matchAll(/<g class="legend-key">.*?<text [^>]*>([^<]*)<\/text><\/g>/g)].map((m) => m[1]);
   assert.equal(keys, ["5 instances (area)", "1 instance", "branch point", "noise (all prompts)"]);
   assert.ok(svg.indexOf('class="guide-labels"') > svg.indexOf('class="nodes"'), "step labels above the nodes");

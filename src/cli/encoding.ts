@@ -10,10 +10,10 @@
  * become the same digit, and when. Pixel distances do not say that — a
  * blurry early x̂0 is near the mean image of every class, a thin 1 is far
  * from a thick 1 — so pixels → PCA draws a lopsided swirl (on the default
- * data: trustworthiness 0.957, alignment ratio 0.120, prompt hit at the last
- * step 0.685 in the features themselves). The digit network's features
- * group digits by what they are (0.981, 0.026, 0.784; README, "Quality
- * figures"), and the picture is the tree the process is.
+ * data, radial: trustworthiness 0.957, alignment ratio 0.160, prompt hit at
+ * the last step 0.685 in the features themselves). The digit network's
+ * features group digits by what they are (0.981, 0.026, 0.784; README,
+ * "See it"), and the picture is the tree the process is.
  */
 import type { StepTable } from "../data/step_table.ts";
 import type { Encoder } from "../encoders/encoder.ts";

@@ -5,11 +5,14 @@
  * (softmax, L2-penalised, features standardised on the training folds)
  * predicts each instance's final class from that step's vectors; its
  * accuracy is measured by stratified k-fold cross-validation (every
- * instance is predicted by a model that never saw it). Chance is the
- * frequency of the most common class.
+ * instance is predicted by a model that never saw it). Vectors wider than
+ * `components` (default 50, as the embedding's affinities) are first
+ * reduced to that many principal components of the training fold (e.g. the
+ * U-Net's h, 64×7×7). Chance is the frequency of the most common class.
  */
 import { DimensionError, OptionError, throwIfAborted } from "../errors.ts";
 import { random } from "../util/random.ts";
+import { pca } from "../linalg/pca.ts";
 import type { Trajectories } from "./trajectories.ts";
 
 export interface LogisticOptions {
@@ -103,6 +106,8 @@ export interface CrossValidationOptions extends LogisticOptions {
   folds?: number;
   /** Seed of the shuffle within each class (default 0). */
   seed?: number;
+  /** Wider vectors are reduced to this many principal components of each training fold (default 50). */
+  components?: number;
 }
 
 export interface CrossValidation {
@@ -149,14 +154,36 @@ export function crossValidate(x: ArrayLike<number>, n: number, d: number, y: Int
       for (const i of test) predictions[i] = ty[0];
       continue;
     }
-    const model = logisticRegression(gather(x, train, d), train.length, d, ty, k, options);
-    model.predict(testX, test.length).forEach((c, j) => (predictions[test[j]] = c));
+    let trainX = gather(x, train, d), heldOut = testX, width = d;
+    const components = options.components ?? 50;
+    if (d > components) [trainX, heldOut, width] = [...reduce(trainX, train.length, testX, test.length, d, components), components];
+    const model = logisticRegression(trainX, train.length, width, ty, k, options);
+    model.predict(heldOut, test.length).forEach((c, j) => (predictions[test[j]] = c));
   }
   let right = 0;
   for (let i = 0; i < n; i++) if (predictions[i] === y[i]) right++;
   const counts = new Int32Array(k);
   for (const c of y) counts[c]++;
   return { accuracy: right / n, predictions, fold, chance: Math.max(...counts) / n };
+}
+
+/** Both row sets projected on the top principal axes of the first (about its mean). */
+function reduce(train: Float64Array, n: number, test: Float64Array, m: number, d: number, components: number): [Float64Array, Float64Array] {
+  const mean = new Float64Array(d);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += train[i * d + j] / n;
+  const { axes, components: c } = pca(train, n, d, components);
+  const project = (rows: Float64Array, count: number) => {
+    const out = new Float64Array(count * components);
+    for (let i = 0; i < count; i++) {
+      for (let a = 0; a < c; a++) {
+        let s = 0;
+        for (let j = 0; j < d; j++) s += (rows[i * d + j] - mean[j]) * axes[a * d + j];
+        out[i * components + a] = s;
+      }
+    }
+    return out;
+  };
+  return [project(train, n), project(test, m)];
 }
 
 function gather(x: ArrayLike<number>, rows: number[], d: number): Float64Array {
