@@ -12,9 +12,10 @@
  *   and centroid: closed form, then the U-Net (bands method: centroid of the
  *   band metric, distances between tangent spaces in h).
  *
- * Size: GEOMETRY_PROMPTS (default "any,3,7"), GEOMETRY_INSTANCES (default 4),
- * GEOMETRY_STEPS (default 20); the README's table is examples/geometry.ts at
- * 5 prompts × 20 instances (closed form).
+ * Size: GEOMETRY_PROMPTS (default "any,3,7"), GEOMETRY_INSTANCES (default 2),
+ * GEOMETRY_STEPS (default 10), GEOMETRY_UNET_POINTS (default 3): about 15
+ * minutes on a 2-core machine, most of it the U-Net. The README's tables are
+ * examples/geometry.ts at larger sizes (see there).
  */
 import { existsSync } from "node:fs";
 import process from "node:process";
@@ -43,8 +44,8 @@ export const geometryCase: BenchCase = {
   name: "geometry",
   async *run() {
     const prompts: MnistPrompt[] = env("GEOMETRY_PROMPTS", "any,3,7").split(",").map((p) => (p === "any" ? "any" : Number(p)));
-    const instances = Number(env("GEOMETRY_INSTANCES", "4"));
-    const steps = Number(env("GEOMETRY_STEPS", "20"));
+    const instances = Number(env("GEOMETRY_INSTANCES", "2"));
+    const steps = Number(env("GEOMETRY_STEPS", "10"));
     const sampler: SamplerOptions = {
       prompts: prompts.map((p) => ({ label: mnistPromptLabel(p), condition: p === "any" ? -1 : p })),
       instancesPerPrompt: instances, steps, seed: 1, range: [-1, 1], imageShape: MNIST_SHAPE,

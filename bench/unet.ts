@@ -8,7 +8,8 @@
  *     samples and of the 1501 held-out digits (the floor: held-out against
  *     the training digits);
  *   - novelty: the median pixel distance (images in [0, 1]) from a sample
- *     to its nearest training digit;
+ *     to its nearest training digit (for scale: the same for the held-out
+ *     digits, which are new digits by construction);
  *   - speed: samples × steps per second through onnxruntime-web (wasm),
  *     and, where Debian's python3-torch is installed, through PyTorch on
  *     the same weights in a subprocess (scripts/unet_torch_speed.py), as a
@@ -38,7 +39,11 @@ export const unetCase: BenchCase = {
     const [embedder, classifier] = await Promise.all([digitEncoder({ output: "embedding" }), digitEncoder({ output: "logits" })]);
     const heldOut = await encode(embedder, test.images, test.count);
     const trained = await encode(embedder, train.images, train.count);
-    yield { denoiser: "held-out digits (floor)", frechet: round(frechetDistance(heldOut, test.count, trained, train.count, 64), 2) };
+    yield {
+      denoiser: "held-out digits (floor)",
+      frechet: round(frechetDistance(heldOut, test.count, trained, train.count, 64), 2),
+      noveltyMedian: round(nearestDistanceMedian(test.images, test.count, train.images, train.count)),
+    };
 
     const unet = await digitUnet({ backend: "wasm" });
     const denoisers: [string, Denoiser | undefined][] = [["unet", unet], ["closed form", undefined]];

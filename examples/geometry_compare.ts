@@ -1,8 +1,9 @@
 /**
- * One readings figure for several runs of examples/geometry.ts (e.g. the
- * closed form and the U-Net):
+ * Several runs of examples/geometry.ts (e.g. the closed form and the U-Net)
+ * side by side: one readings figure, and the findings as a Markdown table
+ * keyed by timestep (on stdout).
  *
- *   node --import tsx examples/geometry_compare.ts out/geometry/closed-form out/geometry/unet-bands -o docs/geometry/readings.svg
+ *   node --import tsx examples/geometry_compare.ts out/geometry/closed-form out/geometry/unet-full out/geometry/unet-bands -o docs/geometry/readings.svg
  */
 import { readFile, writeFile } from "node:fs/promises";
 import process from "node:process";
@@ -13,10 +14,36 @@ const argv = typeof Deno !== "undefined" ? Deno.args : process.argv.slice(2);
 const o = argv.indexOf("-o");
 const out = o >= 0 ? argv[o + 1] : "readings.svg";
 const dirs = argv.filter((_, i) => i !== o && i !== o + 1);
-const series = [];
-for (const dir of dirs) {
-  const s = JSON.parse(await readFile(`${dir}/summary.json`, "utf8")) as { source: string; instancesPerPrompt: number; prompts: string[]; perStep: StepSummary[] };
-  series.push({ name: `${s.source}: ${s.prompts.length} prompts × ${s.instancesPerPrompt} instances`, summary: s.perStep });
+
+interface Summary {
+  source: string;
+  instancesPerPrompt: number;
+  prompts: string[];
+  steps: number;
+  msPerBasis: number;
+  spearmanStepCentroid: { rows: number | null; stepMeans: number | null; bandMetricRows: number | null };
+  perStep: StepSummary[];
 }
-await writeFile(out, renderReadingsSvg(series, { title: "readings of the local latent basis per step" }));
+const runs: Summary[] = [];
+for (const dir of dirs) runs.push(JSON.parse(await readFile(`${dir}/summary.json`, "utf8")) as Summary);
+const name = (s: Summary) => `${s.source}: ${s.prompts.length} prompts × ${s.instancesPerPrompt} × ${s.steps} steps`;
+await writeFile(out, renderReadingsSvg(runs.map((s) => ({ name: name(s), summary: s.perStep })), { title: "readings of the local latent basis per step" }));
 console.error(`wrote ${out}`);
+
+// The table: a row per timestep, per run its centroid (basis vectors, else band metric), within, conditional.
+const f = (x: number | null | undefined, d = 3) => (x === null || x === undefined || !Number.isFinite(x) ? "—" : x.toFixed(d));
+const timesteps = [...new Set(runs.flatMap((s) => s.perStep.map((r) => r.timestep)))].sort((a, b) => b - a);
+const header = ["t", ...runs.flatMap((s) => [`${s.source} centroid`, "within", "across", "cond.", ...(s.source.startsWith("closed") ? ["ESS"] : [])])];
+console.log(`| ${header.join(" | ")} |`);
+console.log(`|${header.map(() => "---").join("|")}|`);
+for (const t of timesteps) {
+  const cells = [String(t)];
+  for (const s of runs) {
+    const r = s.perStep.find((q) => q.timestep === t);
+    const centroid = r ? (Number.isFinite(r.meanCentroid ?? NaN) && r.meanCentroid !== null ? r.meanCentroid : r.meanBandCentroid) : null;
+    cells.push(f(centroid), f(r?.within), f(r?.across), f(r?.conditional));
+    if (s.source.startsWith("closed")) cells.push(f(r?.meanEss, 1));
+  }
+  console.log(`| ${cells.join(" | ")} |`);
+}
+for (const s of runs) console.log(`\n${name(s)}: Spearman(step, centroid) over rows ${f(s.spearmanStepCentroid.rows)}, over step means ${f(s.spearmanStepCentroid.stepMeans)}, band-metric centroid over rows ${f(s.spearmanStepCentroid.bandMetricRows)}; ${s.msPerBasis} ms per basis`);

@@ -170,6 +170,14 @@ test("probe: a constructed problem gives the expected cross-validated accuracy",
   // Labels independent of the features: about chance.
   const noise = Int32Array.from({ length: n }, () => r.int(2));
   assert.ok(crossValidate(x, n, d, noise, { folds: 5 }).accuracy < 0.65);
+  // Wide vectors (200-d, the signal in one of them) go through PCA to 20 components of each training fold first.
+  const wide = new Float64Array(n * 200);
+  for (let i = 0; i < n; i++) {
+    wide[i * 200] = 3 * x[i * d];
+    for (let j = 1; j < 200; j++) wide[i * 200 + j] = r.normal();
+  }
+  const reduced = crossValidate(wide, n, 200, y, { folds: 5 });
+  assert.ok(Math.abs(reduced.accuracy - 0.8) < 0.05, `reduced: ${reduced.accuracy}`); // 49 noise dimensions cost a little
   const model = logisticRegression(x, n, d, clean, 2);
   assert.equal(Array.from(model.predict([5, 0, -5, 0], 2)), [1, 0]);
 });

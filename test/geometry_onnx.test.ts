@@ -106,6 +106,17 @@ test("onnxJacobian full: finite differences through onnxruntime match the analyt
   await denoiser.release();
 });
 
+test("onnxJacobian with forward differences: half the runs (dim + 1), σ still to 1e-2", async () => {
+  const denoiser = await featureDenoiser();
+  const engine = onnxJacobian(denoiser, { method: "full", scheme: "forward", epsilon: 1e-2 });
+  const x = Float32Array.from({ length: N }, () => rng.normal());
+  const got = await engine.basis(x, { t: 10, alphaBar: 0.5 }, 2, 5);
+  const want = topSingular(exactJacobianT(x, 10, 2), M, N, 5);
+  assert.is(got.runs, N + 1);
+  for (let i = 0; i < 5; i++) assert.ok(Math.abs(got.values[i] - want.values[i]) < 1e-2 * want.values[i], `σ${i} ${got.values[i]} vs ${want.values[i]}`);
+  await denoiser.release();
+});
+
 test("onnxJacobian sketches: the h-side random sketch and the band metric, with their errors against the full Jacobian", async () => {
   const denoiser = await featureDenoiser();
   const full = onnxJacobian(denoiser, { method: "full" });

@@ -6,9 +6,12 @@
  * predicts each instance's final class from that step's vectors; its
  * accuracy is measured by stratified k-fold cross-validation (every
  * instance is predicted by a model that never saw it). Vectors wider than
- * `components` (default 50, as the embedding's affinities) are first
- * reduced to that many principal components of the training fold (e.g. the
- * U-Net's h, 64×7×7). Chance is the frequency of the most common class.
+ * `components` (default 20) are first reduced to that many principal
+ * components of the training fold (e.g. the U-Net's h, 64×7×7): with a
+ * hundred instances, more standardised components let the model fit noise
+ * (on the demo's 64-d digit features: 0.98 at the last step unreduced, 0.97
+ * with 20 components, 0.90 with 50). Chance is the frequency of the most
+ * common class.
  */
 import { DimensionError, OptionError, throwIfAborted } from "../errors.ts";
 import { random } from "../util/random.ts";
@@ -106,7 +109,7 @@ export interface CrossValidationOptions extends LogisticOptions {
   folds?: number;
   /** Seed of the shuffle within each class (default 0). */
   seed?: number;
-  /** Wider vectors are reduced to this many principal components of each training fold (default 50). */
+  /** Wider vectors are reduced to this many principal components of each training fold (default 20). */
   components?: number;
 }
 
@@ -155,7 +158,7 @@ export function crossValidate(x: ArrayLike<number>, n: number, d: number, y: Int
       continue;
     }
     let trainX = gather(x, train, d), heldOut = testX, width = d;
-    const components = options.components ?? 50;
+    const components = options.components ?? 20;
     if (d > components) [trainX, heldOut, width] = [...reduce(trainX, train.length, testX, test.length, d, components), components];
     const model = logisticRegression(trainX, train.length, width, ty, k, options);
     model.predict(heldOut, test.length).forEach((c, j) => (predictions[test[j]] = c));

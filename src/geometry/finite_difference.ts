@@ -55,7 +55,7 @@ export async function jacobianVectorProducts(f: FeatureMap, x: ArrayLike<number>
   const perDirection = scheme === "central" ? 2 : 1;
   const chunk = Math.max(1, Math.floor(batchRows / perDirection));
   let m = base ? base.length : -1;
-  let values = new Float32Array(0);
+  let values = new Float32Array(Math.max(m, 0) * count);
   for (let d0 = 0; d0 < count; d0 += chunk) {
     const used = Math.min(chunk, count - d0);
     const rows = used * perDirection;
