@@ -60,7 +60,8 @@ test("evolve: frames arrive while the source is still running, then a final one"
 
 test("evolve: a fast synchronous producer coalesces steps and the buffer never outgrows one update", async () => {
   const steps = 60, n = 9;
-  const embedder = new IncrementalEmbedder({ iterationsPerStep: 10, polish: 0, seed: 2 });
+  // No time budget: an update takes every step waiting, however slow the machine (budgets: test/backpressure.test.ts).
+  const embedder = new IncrementalEmbedder({ iterationsPerStep: 10, polish: 0, seed: 2, budgetMs: Infinity });
   const frames = await firstValueFrom(from(stepsOf(steps, n)).pipe(evolve(embedder), toArray()));
   const updates = frames.map(update);
   // Frames do not queue up one per step: the producer ran ahead, so steps were coalesced.
