@@ -17,7 +17,7 @@
  * Float64Array, vector r at [r·n, (r+1)·n).
  */
 import { OptionError } from "../errors.ts";
-import { random } from "../util/random.ts";
+import { random, type Random } from "../util/random.ts";
 import { symmetricEigenQL } from "./symmetric_ql.ts";
 
 export interface TopEigenOptions {
@@ -281,7 +281,7 @@ function gramOfColumns(m: ArrayLike<number>, count: number, len: number): Float6
  * twice (which makes it orthogonal to working precision); a row that
  * vanishes is replaced by a random one orthogonal to the others.
  */
-export function orthonormalizeRows(m: Float64Array, b: number, n: number, rng = random(0)): void {
+export function orthonormalizeRows(m: Float64Array, b: number, n: number, rng: Random = random(0)): void {
   for (let r = 0; r < b; r++) {
     const o = r * n;
     for (let attempt = 0; ; attempt++) {
