@@ -21,6 +21,7 @@ import { startViewer } from "../src/viewer/start.ts";
 import { liveMnistDiffusion } from "../src/stream/live_mnist.ts";
 import { runLive } from "../src/viewer/run_live.ts";
 import { ViewerSession } from "../src/viewer/viewer_session.ts";
+import { digitUnet } from "../src/sources/digit_unet.ts";
 
 const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find(existsSync);
 const ARTIFACTS = "out/test-artifacts";
@@ -171,6 +172,51 @@ test("viewer in Chromium: points appear and grow live, hovering shows the image,
   } finally {
     controller.abort();
     await live?.catch(() => {});
+    await browser.close();
+    await server.close();
+  }
+});
+
+test("viewer in Chromium on the shipped U-Net: the neural model's generation arrives live, with tracks and images", async () => {
+  if (!CHROMIUM) throw new Error("no chromium binary: apt-get install -y chromium (.ci/run does)");
+  const session = new ViewerSession();
+  const server = await startViewer(session, { port: 0 });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  const denoiser = await digitUnet({ backend: "wasm" });
+  const controller = new AbortController();
+  let live: Promise<void> | undefined;
+  try {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
+    await page.goto(server.url);
+    // What `watch --model unet` runs: the default generator with the U-Net as its denoiser.
+    const source = liveMnistDiffusion({ denoiser, prompts: ["any", 0, 7], instancesPerPrompt: 8, steps: 6, guidance: 2, seed: 1 });
+    live = runLive(source, session, { encoders: [pcaEncoder({ components: 20 })], iterations: 30, signal: controller.signal });
+    await live;
+    await until(page, () => document.getElementById("status")!.dataset.state, (s) => s === "done", "the end", 60000);
+    await until(page, points, (n) => n === 24 * 6, "every point of every step");
+    const radial = await page.evaluate(drawn);
+    assert.is(radial.tracks, 24, "one track per instance");
+    // Hovering a point of the last step shows the network's image.
+    const target = await page.evaluate(() => {
+      const t = (window as unknown as { diffusionLife: { targets(): { x: number; y: number; step: number }[] } }).diffusionLife
+        .targets().filter((p) => p.step === 5)[3];
+      const box = document.getElementById("plot")!.getBoundingClientRect();
+      return { x: box.left + t.x, y: box.top + t.y };
+    });
+    await page.mouse.move(target.x, target.y);
+    await until(page, () => {
+      const img = document.getElementById("hover-image") as HTMLImageElement;
+      return img.complete ? img.naturalWidth : 0;
+    }, (w) => w === 28, "the hovered image");
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: `${ARTIFACTS}/viewer-unet.png` });
+  } finally {
+    controller.abort();
+    await live?.catch(() => {});
+    await denoiser.release();
     await browser.close();
     await server.close();
   }
