@@ -37,6 +37,18 @@ async function until<T>(page: Page, read: () => T, ok: (value: T) => boolean, wh
   }
 }
 
+/** A viewer session served on a free port, and headless Chromium (a fresh profile) to look at it. */
+async function openViewer() {
+  if (!CHROMIUM) throw new Error("no chromium binary: apt-get install -y chromium (.ci/run does)");
+  const session = new ViewerSession();
+  const server = await startViewer(session, { port: 0 });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  return { session, server, browser };
+}
+
 const points = () => Number(document.getElementById("count")!.dataset.points);
 
 interface Drawn {
@@ -50,13 +62,7 @@ const drawn = () => (window as unknown as Viewer).diffusionLife.drawn();
 const fits = (view: string) => (window as unknown as Viewer).diffusionLife.box(view).fits;
 
 test("viewer in Chromium: points appear and grow live, hovering shows the image, the legend filters", async () => {
-  if (!CHROMIUM) throw new Error("no chromium binary: apt-get install -y chromium (.ci/run does)");
-  const session = new ViewerSession();
-  const server = await startViewer(session, { port: 0 });
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  const { session, server, browser } = await openViewer();
   const controller = new AbortController();
   let live: Promise<void> | undefined;
   try {
@@ -178,13 +184,7 @@ test("viewer in Chromium: points appear and grow live, hovering shows the image,
 });
 
 test("viewer in Chromium on the shipped U-Net: the neural model's generation arrives live, with tracks and images", async () => {
-  if (!CHROMIUM) throw new Error("no chromium binary: apt-get install -y chromium (.ci/run does)");
-  const session = new ViewerSession();
-  const server = await startViewer(session, { port: 0 });
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  const { session, server, browser } = await openViewer();
   const denoiser = await digitUnet({ backend: "wasm" });
   const controller = new AbortController();
   let live: Promise<void> | undefined;
