@@ -13,9 +13,10 @@
  *   band metric, distances between tangent spaces in h).
  *
  * Size: GEOMETRY_PROMPTS (default "any,3,7"), GEOMETRY_INSTANCES (default 2),
- * GEOMETRY_STEPS (default 10), GEOMETRY_UNET_POINTS (default 3): about 15
- * minutes on a 2-core machine, most of it the U-Net. The README's tables are
- * examples/geometry.ts at larger sizes (see there).
+ * GEOMETRY_STEPS (default 10), GEOMETRY_UNET_POINTS (default 3): about 5
+ * minutes on a quiet 2-core machine, most of it the U-Net; GEOMETRY_FINDINGS=0 runs
+ * the speed part alone. The README's tables are examples/geometry.ts at
+ * larger sizes (see there).
  */
 import { existsSync } from "node:fs";
 import process from "node:process";
@@ -68,7 +69,8 @@ export const geometryCase: BenchCase = {
       }
     }
 
-    yield* findings("closed-form", closedForm, cf, sampler);
+    const withFindings = env("GEOMETRY_FINDINGS", "1") !== "0";
+    if (withFindings) yield* findings("closed-form", closedForm, cf, sampler);
 
     if (!existsSync(UNET)) {
       yield { measure: "note", source: "unet", note: `${UNET} is not there: U-Net speed and findings skipped` };
@@ -97,7 +99,7 @@ export const geometryCase: BenchCase = {
         };
       }
     }
-    yield* findings("unet-bands", unet, engines.bands, sampler);
+    if (withFindings) yield* findings("unet-bands", unet, engines.bands, sampler);
     await unet.release();
   },
 };

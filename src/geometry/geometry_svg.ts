@@ -26,7 +26,7 @@ export function renderBasisSvg(rows: readonly GeometryRow[], shape: ImageShape, 
   const dim = shape[0] * h * w;
   const k = Math.min(options.k ?? Infinity, Math.max(0, ...rows.map((r) => (r.basis.vectors ? r.basis.vectors.length / dim : 0))));
   const left = 150, top = options.title ? 40 : 16, gap = 4;
-  const width = left + k * (cell + gap) + 10, height = top + rows.length * (cell + gap) + 24;
+  const width = Math.max(left + k * (cell + gap) + 10, 470), height = top + rows.length * (cell + gap) + 24;
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, sans-serif" font-size="10">`,
     `<rect width="100%" height="100%" fill="white"/>`,
@@ -47,7 +47,7 @@ export function renderBasisSvg(rows: readonly GeometryRow[], shape: ImageShape, 
       out.push(`<image x="${x}" y="${y}" width="${cell}" height="${cell}" style="image-rendering:pixelated" href="data:image/png;base64,${diverging(v, w, h)}"/>`);
     }
   });
-  out.push(`<text x="8" y="${height - 8}" fill="#555">blue −, red +, each vector scaled to its largest |value|; grey: past the rank of J (the posterior is on fewer images than vectors; J = 0 on one)</text>`);
+  out.push(`<text x="8" y="${height - 8}" fill="#555">blue −, red +, each vector to its largest |value|; grey: past the rank of J</text>`);
   out.push(`</svg>`);
   return out.join("\n");
 }
