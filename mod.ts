@@ -146,7 +146,7 @@ export { type PluginContext, type PluginEntry, type PluginFactory, type PluginKi
 // Streaming (RxJS operators)
 export { evolve } from "./src/stream/evolve.ts";
 export { encode, type EncodeOperatorOptions } from "./src/stream/encode.ts";
-export { commit, type CommitmentUpdate, saliency } from "./src/stream/explanations.ts";
+export { commit, type CommitmentUpdate, type RowScores, saliency } from "./src/stream/explanations.ts";
 export { fromAsync } from "./src/stream/from_async.ts";
 
 // Layouts and the lineage tree
@@ -154,7 +154,7 @@ export { autoScale, type FreeSpan, type Layout } from "./src/layouts/layout.ts";
 export { isLayout, type LayoutFactory, LayoutRegistry, layouts, UnknownLayoutError } from "./src/layouts/registry.ts";
 export { radial, type RadialOptions } from "./src/layouts/radial.ts";
 export { rectilinear, type RectilinearOptions } from "./src/layouts/rectilinear.ts";
-export { type BranchPoint, Lineage, LINEAGE_KEY, type LineageOptions, type LineageTree, lineageTree } from "./src/lineage/lineage.ts";
+export { type BranchPoint, committedShares, Lineage, LINEAGE_KEY, type LineageOptions, type LineageTree, lineageTree } from "./src/lineage/lineage.ts";
 
 // Quality figures
 export { knn, neighborOverlap } from "./src/quality/exact_knn.ts";

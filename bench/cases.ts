@@ -7,10 +7,11 @@ import { geometryCase } from "./geometry.ts";
 import { liveCase, viewerCase } from "./live.ts";
 import { millionCase } from "./million.ts";
 import { neighborsCase, peersCase, repulsionCase, scaleCase } from "./scale.ts";
+import { sklearnCase } from "./sklearn.ts";
 import { arrowIngestCase, onnxDenoiserCase } from "./sources.ts";
 import { streamingCase } from "./streaming.ts";
 import { transformCase } from "./transform.ts";
 import { unetCase } from "./unet.ts";
 import { webgpuCase } from "./webgpu.ts";
 
-export const cases: BenchCase[] = [embeddingCase, encodersCase, repulsionCase, neighborsCase, peersCase, scaleCase, millionCase, streamingCase, liveCase, viewerCase, transformCase, webgpuCase, onnxDenoiserCase, arrowIngestCase, geometryCase, unetCase, explainCase];
+export const cases: BenchCase[] = [embeddingCase, encodersCase, repulsionCase, neighborsCase, peersCase, sklearnCase, scaleCase, millionCase, streamingCase, liveCase, viewerCase, transformCase, webgpuCase, onnxDenoiserCase, arrowIngestCase, geometryCase, unetCase, explainCase];

@@ -16,10 +16,14 @@
  * Size: EXPLAIN_PROMPTS (default "any,0,1,3,7"), EXPLAIN_INSTANCES (20 per
  * prompt), EXPLAIN_STEPS (20), EXPLAIN_MASKS (500), EXPLAIN_SALIENCY_INSTANCES
  * (1 per prompt), EXPLAIN_SALIENCY_STEPS ("0,4,8,12,16,19"), EXPLAIN_GUIDANCE
- * (1; the U-Net's line also at this scale). Progress goes to stderr; SIGINT
- * cancels the saliency part of the source in progress.
+ * (2: classifier-free guidance, as the U-Net is sampled elsewhere; every
+ * masked x_t then costs a conditional and an unconditional pass). With
+ * EXPLAIN_FIGURES=<folder> it also writes auc.svg (both sources on one
+ * chart) and commitment-<source>.svg, and .png beside each. Progress goes to
+ * stderr; SIGINT cancels the saliency part of the source in progress.
  */
 import { existsSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
 import process from "node:process";
 import {
   CancelledError,
@@ -33,7 +37,10 @@ import {
   inputOf,
   planSampler,
   readStepTable,
+  renderAucSvg,
+  renderCommitmentSvg,
   riseSaliency,
+  type SaliencyAtStep,
   sampleDiffusion,
   type SamplerOptions,
 } from "../mod.ts";
@@ -52,7 +59,7 @@ export const explainCase: BenchCase = {
     const sampler: SamplerOptions = {
       prompts: prompts.map((p) => ({ label: mnistPromptLabel(p), condition: p === "any" ? -1 : p })),
       instancesPerPrompt: Number(env("EXPLAIN_INSTANCES", "20")), steps, seed: 1, range: [-1, 1], imageShape: MNIST_SHAPE,
-      guidance: Number(env("EXPLAIN_GUIDANCE", "1")),
+      guidance: Number(env("EXPLAIN_GUIDANCE", "2")),
     };
     const digits = await loadMnist();
     const counts = new Array(10).fill(0);
@@ -63,6 +70,9 @@ export const explainCase: BenchCase = {
     const classifier = await digitEncoder({ output: "logits" });
     const controller = new AbortController();
     process.once("SIGINT", () => controller.abort());
+    const figuresDir = process.env.EXPLAIN_FIGURES;
+    const figures: Record<string, string> = {};
+    const aucs: Record<string, readonly SaliencyAtStep[]> = {};
 
     for (const [source, make] of sources) {
       const denoiser = await make();
@@ -80,6 +90,7 @@ export const explainCase: BenchCase = {
       }
 
       const c = await commitment(table, { classifier });
+      figures[`commitment-${source}.svg`] = renderCommitmentSvg(c, { title: `When do generations commit? (${source}, guidance ${sampler.guidance})` });
       for (const d of c.distributions) {
         yield { measure: "commitment", source, prompt: d.prompt || "all", instances: d.counts.reduce((a, b) => a + b, 0), mean: round(d.mean, 2), median: d.median, counts: Array.from(d.counts) };
       }
@@ -105,6 +116,7 @@ export const explainCase: BenchCase = {
             if (performance.now() - last > 5000) (last = performance.now()), process.stderr.write(`explain ${source}: ${(100 * done / total).toFixed(0)}%\n`);
           },
         });
+        aucs[source === "unet" ? "U-Net" : "closed form"] = s.perStep;
         for (const p of s.perStep) {
           yield {
             measure: "saliency", source, step: p.step, rows: p.rows,
@@ -118,6 +130,19 @@ export const explainCase: BenchCase = {
         yield { measure: "note", source, note: "saliency cancelled" };
       }
       if ("release" in denoiser) await (denoiser as { release(): Promise<void> }).release();
+    }
+    if (figuresDir) {
+      if (Object.keys(aucs).length > 0) {
+        figures["auc.svg"] = renderAucSvg(aucs, { title: `Insertion and deletion in DF-RISE order (solid) and random order (dashed), guidance ${sampler.guidance}` });
+      }
+      const { pngAssets, svgToPng } = await import("../png.ts");
+      const assets = await pngAssets();
+      await mkdir(figuresDir, { recursive: true });
+      for (const [name, svg] of Object.entries(figures)) {
+        await writeFile(`${figuresDir}/${name}`, svg);
+        await writeFile(`${figuresDir}/${name.replace(/\.svg$/, ".png")}`, await svgToPng(svg, assets, { scale: 1.5 }));
+      }
+      yield { measure: "figures", folder: figuresDir, files: Object.keys(figures) };
     }
   },
 };

@@ -45,7 +45,8 @@ for (const layout of [radial(), rectilinear()]) {
   metrics[layout.name] = result.quality;
   const q = result.quality, last = q.steps[q.steps.length - 1];
   log(
-    `${layout.name}: trustworthiness ${q.meanTrustworthiness.toFixed(3)} (second half ${q.meanTrustworthinessSecondHalf.toFixed(3)}), ` +
+    `${layout.name}: trustworthiness ${q.meanTrustworthiness.toFixed(3)} (second half ${q.meanTrustworthinessSecondHalf.toFixed(3)}, ` +
+      `as drawn ${q.meanDisplayTrustworthiness!.toFixed(3)}), ` +
       `alignment ratio ${q.alignmentRatio.toFixed(3)}, prompt hit at the last step ${last.neighborhoodHit.toFixed(3)} ` +
       `(features ${last.featureNeighborhoodHit.toFixed(3)}); ${(result.timings.optimize / 1000).toFixed(1)}s optimising`,
   );

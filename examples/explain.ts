@@ -6,7 +6,7 @@
  * prompt favours (χ² against the digits' class frequencies).
  *
  *   node --import tsx examples/explain.ts [--source closed-form|unet] [--instances 20] [--steps 20]
- *        [--prompts any,0,1,3,7] [--guidance 1] [--masks 500] [--saliency-instances 2]
+ *        [--prompts any,0,1,3,7] [--guidance 2] [--masks 500] [--saliency-instances 2]
  *        [--saliency-steps 0,4,8,12,16,19] [--out out/explain/closed-form] [--png] [--model models/unet.onnx]
  *   (deno run -A examples/explain.ts …, bun examples/explain.ts …)
  *
@@ -15,7 +15,8 @@
  * commitment-steps.arrow, level.arrow, concepts.arrow, probe.arrow,
  * saliency.arrow, summary.json and the figures commitment.svg, committed.svg
  * (the radial embedding, each point marked by whether its instance has
- * committed), level.svg, concepts.svg, saliency.svg, auc.svg (and .png with
+ * committed), tree.svg (the lineage tree, each node filled by the share of
+ * its instances committed), level.svg, concepts.svg, saliency.svg, auc.svg (and .png with
  * --png).
  */
 import { mkdir, writeFile } from "node:fs/promises";
@@ -41,6 +42,7 @@ import {
   encodeTable,
   explainSaliency,
   levelTable,
+  lineageTree,
   planSampler,
   probeTable,
   readStepTable,
@@ -49,6 +51,7 @@ import {
   renderCommittedFrameSvg,
   renderConceptSvg,
   renderLevelSvg,
+  renderLineageSvg,
   renderSaliencySvg,
   type Saliencies,
   saliencyTable,
@@ -73,7 +76,7 @@ const stepCount = Number(arg("steps", "20"));
 const sampler: SamplerOptions = {
   prompts: prompts.map((p) => ({ label: mnistPromptLabel(p), condition: p === "any" ? -1 : p })),
   instancesPerPrompt: Number(arg("instances", "20")), steps: stepCount, seed: 1, range: [-1, 1], imageShape: MNIST_SHAPE,
-  guidance: Number(arg("guidance", "1")),
+  guidance: Number(arg("guidance", "2")),
 };
 const saliencySteps = arg("saliency-steps", "0,4,8,12,16,19").split(",").map(Number).filter((s) => s < stepCount);
 const perPrompt = Number(arg("saliency-instances", "2"));
@@ -140,6 +143,7 @@ const figures: Record<string, string> = {
   "committed.svg": renderCommittedFrameSvg((await embedSteps(features, { layout: radial(), iterations: 1000, seed: 0 })).frame, c, {
     title: `Committed (filled) or not yet (hollow), by final class (${source})`,
   }),
+  "tree.svg": renderLineageSvg(lineageTree(features), { commitment: c, title: `Lineage tree, each node filled by the share of its instances committed (${source})` }),
   "concepts.svg": renderConceptSvg(concepts(features, { baseline: "any digit", commitment: c, direction: "final" }), { title: `Concept emergence along each concept's final direction, digit-encoder features (${source})` }),
 };
 if (saliency) {

@@ -6,7 +6,8 @@
  * figures.
  *
  *   node --import tsx examples/geometry.ts [--source closed-form|unet] [--instances 20] [--steps 20]
- *        [--prompts any,0,1,3,7] [--method full|sketch|bands] [--k 10] [--out out/geometry/closed-form]
+ *        [--prompts any,0,1,3,7] [--method full|sketch|bands] [--scheme central|forward] [--k 10]
+ *        [--out out/geometry/closed-form]
  *   (deno run -A examples/geometry.ts …, bun examples/geometry.ts …)
  *
  * Writes <out>/steps.arrow, geometry.arrow, distances.arrow, summary.json
@@ -59,7 +60,7 @@ let denoiser: Denoiser, engine: BasisEngine;
 if (source === "unet") {
   const unet = await digitUnet({ model: arg("model", "models/unet.onnx"), backend: "wasm" });
   denoiser = unet;
-  engine = onnxJacobian(unet, { method, batchRows: Number(arg("batch-rows", "512")) });
+  engine = onnxJacobian(unet, { method, scheme: arg("scheme", "central") as "central" | "forward", batchRows: Number(arg("batch-rows", "512")) });
 } else {
   const digits = await loadMnist();
   const cf = closedFormDenoiser({ images: digits.images, labels: digits.labels, dim: MNIST_DIM });

@@ -27,7 +27,12 @@ interface Summary {
 const runs: Summary[] = [];
 for (const dir of dirs) runs.push(JSON.parse(await readFile(`${dir}/summary.json`, "utf8")) as Summary);
 const name = (s: Summary) => `${s.source}: ${s.prompts.length} prompts × ${s.instancesPerPrompt} × ${s.steps} steps`;
-await writeFile(out, renderReadingsSvg(runs.map((s) => ({ name: name(s), summary: s.perStep })), { title: "readings of the local latent basis per step" }));
+// Runs of fewer steps are drawn at the step of the longest run with the same timestep (DDIM's
+// 10 timesteps are every other of its 20), so that one x position is one noise level.
+const longest = runs.reduce((a, b) => (b.steps > a.steps ? b : a));
+const stepAt = new Map(longest.perStep.map((r) => [r.timestep, r.step]));
+const aligned = (s: Summary) => s.perStep.map((r) => ({ ...r, step: stepAt.get(r.timestep) ?? (r.step * (longest.steps - 1)) / Math.max(1, s.steps - 1) }));
+await writeFile(out, renderReadingsSvg(runs.map((s) => ({ name: name(s), summary: aligned(s) })), { title: `readings of the local latent basis per step (of ${longest.steps})` }));
 console.error(`wrote ${out}`);
 
 // The table: a row per timestep, per run its centroid (basis vectors, else band metric), within, conditional.

@@ -29,6 +29,7 @@ const FLOORS: string[][] = [
   ["embed/run"],
   ["stream", "render"],
   ["lineage"],
+  ["jetstream"],
   ["viewer"],
   ["cli"],
 ];

@@ -30,7 +30,8 @@ test("cli explain: commitment, level, concepts, bias and saliency of a generated
   assert.match(r.stdout, /commitment digit 3: median step/);
   assert.match(r.stdout, /bias any digit: χ² [\d.]+, df \d, p /);
   assert.match(r.stdout, /step 3: insertion AUC [\d.]+ \(random [\d.]+\), deletion AUC/);
-  for (const f of ["commitment.arrow", "commitment-steps.arrow", "level.arrow", "concepts.arrow", "saliency.arrow", "summary.json", "saliency.svg", "auc.svg", "commitment.svg"]) assert.ok(existsSync(join(out, f)), f);
+  for (const f of ["commitment.arrow", "commitment-steps.arrow", "level.arrow", "concepts.arrow", "saliency.arrow", "summary.json", "saliency.svg", "auc.svg", "commitment.svg", "tree.svg"]) assert.ok(existsSync(join(out, f)), f);
+  assert.match(readFileSync(join(out, "tree.svg"), "utf8"), /<circle data-node="\d+" data-step="3" data-size="1" data-committed="1"/, "the leaves have committed");
   const saliency = tableFromIPC(readFileSync(join(out, "saliency.arrow")));
   assert.is(saliency.numRows, 4); // the first instance of each prompt at steps 1 and 3
   assert.is(tableFromIPC(readFileSync(join(out, "commitment.arrow"))).numRows, 24);

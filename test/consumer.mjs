@@ -23,7 +23,7 @@ import { fileURLToPath } from "node:url";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const bin = (name) => join(root, "node_modules", ".bin", name);
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
-const ENTRIES = ["mod.ts", "onnx.ts", "mnist.ts", "png.ts", "viewer.ts", "cli.ts"];
+const ENTRIES = ["mod.ts", "onnx.ts", "mnist.ts", "png.ts", "viewer.ts", "nats.ts", "cli.ts"];
 /** Modules only workers load (no entry imports them), checked with the entries. */
 const WORKERS = ["src/embed/losses/semantic_worker.ts", "src/embed/affinity/affinity_worker.ts"];
 const RUNTIMES = {

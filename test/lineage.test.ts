@@ -7,7 +7,8 @@ import { stepTable } from "../src/data/step_table.ts";
 import { splitSteps } from "../src/data/per_step.ts";
 import { DiffusionLifeError } from "../src/errors.ts";
 import { pngAssets } from "../src/runtime/png_assets.ts";
-import { Lineage, LINEAGE_KEY, lineageTree } from "../src/lineage/lineage.ts";
+import { committedShares, Lineage, LINEAGE_KEY, lineageTree } from "../src/lineage/lineage.ts";
+import { commitment } from "../src/explain/commitment.ts";
 import { readGuides } from "../src/data/guides.ts";
 import { renderLineageSvg } from "../src/lineage/lineage_svg.ts";
 import { svgToPng } from "../src/render/png.ts";
@@ -169,6 +170,55 @@ test("lineage: SVG with one circle per node, one path per link, branch points ma
   assert.match(svg, /Lineage tree — 3 prompts, 18 instances, 6 steps, 2 branch points/);
   assert.match(svg, /<title>step 2 · 12 instances: A 6, B 6<\/title>/);
   assert.is(renderLineageSvg(tree, { width: 600 }), svg, "deterministic");
+});
+
+/**
+ * Two classes over branching(): A holds class 0 from step 0, B turns from 1 to
+ * 0 at step 3, C's first three hold 1 from step 0 and its last three turn
+ * from 0 to 1 at step 5: commitment steps 0 (A), 3 (B), 0 and 5 (C).
+ */
+async function branchingCommitment() {
+  const table = branching();
+  const instance = ints(table, "instance"), step = ints(table, "step");
+  const classOf = (i: number, s: number) => (i < 6 ? 0 : i < 12 ? (s >= 3 ? 0 : 1) : i < 15 ? 1 : s >= 5 ? 1 : 0);
+  const values = new Float32Array(instance.length * 2);
+  instance.forEach((i, r) => (values[r * 2 + classOf(i, step[r])] = 5));
+  return commitment(table, { scores: { values, dim: 2 } });
+}
+
+test("lineage: nodes marked by the share of their instances committed at their step", async () => {
+  const tree = lineageTree(branching());
+  const c = await branchingCommitment();
+  assert.equal(c.instances.map((i) => i.commitmentStep), [0, 0, 0, 0, 0, 0, 3, 3, 3, 3, 3, 3, 0, 0, 0, 5, 5, 5]);
+  const shares = committedShares(tree, c);
+  const step = ints(tree.nodes, "step");
+  const at = (s: number) => [...step.keys()].filter((i) => step[i] === s).map((i) => [tree.members[i].length, shares[i]]).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  assert.ok(Number.isNaN(shares[0]), "the root (noise) is not marked");
+  assert.equal(at(1), [[18, 0.5]], "A and C's first three of 18");
+  assert.equal(at(2), [[12, 0.5], [6, 0.5]], "{A, B}: A; C: its first three");
+  assert.equal(at(3), [[12, 1], [6, 0.5]], "B has committed at step 3");
+  assert.equal(at(4), [[6, 0.5], [6, 1], [6, 1]]);
+  assert.ok(at(5).every(([, v]) => v === 1), "everything has committed at the last step");
+
+  const svg = renderLineageSvg(tree, { width: 600, commitment: c });
+  const marks = [...svg.matchAll(/<circle data-node="(\d+)" data-step="(-?\d+)" data-size="\d+"(?: data-committed="([\d.]+)")?/g)];
+  assert.is(marks.length, tree.nodes.numRows, "still one circle per node");
+  for (const [, node, , share] of marks) {
+    const expected = shares[Number(node)];
+    if (Number.isNaN(expected)) assert.is(share, undefined, `node ${node} unmarked`);
+    else assert.is(Number(share), expected, `node ${node} marked ${expected}`);
+  }
+  // A disc per node with some committed share; none for the root or the bare rings.
+  assert.is((svg.match(/<path class="committed"/g) ?? []).length, [...shares].filter((v) => v > 0).length);
+  assert.match(svg, /<title>step 2 · 12 instances: A 6, B 6 · 6 of 12 committed<\/title>/);
+  assert.match(svg, /committed \(share filled\)/);
+  assert.not.match(renderLineageSvg(tree, { width: 600 }), /data-committed|class="committed"/, "no marks without a commitment");
+  try {
+    renderLineageSvg({ nodes: tree.nodes, links: tree.links }, { commitment: c });
+    assert.unreachable();
+  } catch (e) {
+    assert.is((e as DiffusionLifeError).code, "invalid-option");
+  }
 });
 
 test("png: resvg renders the pictures, text included, at the asked scale", async () => {

@@ -2,6 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { DimensionError, ModelError, OptionError } from "../src/errors.ts";
 import { readModelInfo } from "../src/onnx/model_info.ts";
+import { pruneToOutputs } from "../src/onnx/prune.ts";
 import { createSession, hasWebGpu } from "../src/onnx/session.ts";
 import { OnnxGraph } from "../src/onnx/writer.ts";
 import { random } from "../src/util/random.ts";
@@ -63,6 +64,31 @@ test("onnx: a written model runs in onnxruntime-web (wasm) and matches the TypeS
   close(out.z.data as Float32Array, want.z);
   const onlyZ = await session.run({ x: { data: x, dims: [n, inDim] } }, ["z"]);
   assert.equal(Object.keys(onlyZ), ["z"]);
+  await session.release();
+});
+
+test("onnx: a run for some outputs runs only the part of the graph they need, fed only the inputs it reads", async () => {
+  const g = new OnnxGraph("two-paths");
+  g.input("x", { shape: ["batch", inDim] });
+  g.input("s", { shape: ["batch"] });
+  const xw = g.node("MatMul", ["x", g.initializer("w", { data: w, dims: [inDim, outDim] })]);
+  g.node("Relu", [g.node("Add", [xw, g.initializer("b", { data: b, dims: [outDim] })])], {}, { outputs: ["y"] });
+  g.node("Neg", ["s"], {}, { outputs: ["u"] });
+  g.output("y", { shape: ["batch", outDim] });
+  g.output("u", { shape: ["batch"] });
+  const bytes = g.toBytes();
+  const pruned = pruneToOutputs(bytes, ["y"])!;
+  assert.equal(pruned.inputs, ["x"]);
+  assert.equal(readModelInfo(pruned.bytes).outputs.map((o) => o.name), ["y"]);
+  assert.is(pruneToOutputs(bytes, ["y", "u"]), undefined, "nothing to remove");
+  assert.is(pruneToOutputs(model, ["z"]), undefined, "z needs every node");
+  const session = await createSession(bytes, { backend: "wasm" });
+  const s = Float32Array.from({ length: n }, (_, i) => i + 0.5);
+  const feeds = { x: { data: x, dims: [n, inDim] }, s: { data: s, dims: [n] } };
+  close((await session.run(feeds, ["y"])).y.data as Float32Array, affineReference(x, w, b, n, inDim, outDim).y);
+  close((await session.run(feeds, ["u"])).u.data as Float32Array, s.map((v) => -v));
+  const both = await session.run(feeds);
+  close(both.y.data as Float32Array, affineReference(x, w, b, n, inDim, outDim).y);
   await session.release();
 });
 

@@ -339,6 +339,19 @@ test("qualityReport: every figure equals the standalone function", () => {
   close(rep.meanTrustworthinessSecondHalf, (trust[2] + trust[3] + trust[4]) / 3, 1e-15);
 });
 
+test("qualityReport: the drawn picture's trustworthiness, per step and on average, when every step has one", () => {
+  const steps = run(40, 3, 6, 8).map((s) => ({ ...s, display: Float64Array.from(s.position, (v, q) => (q % 2 === 0 ? 5 * v : v)) }));
+  const rep = qualityReport(steps, { circular: true });
+  for (const [t, s] of steps.entries()) {
+    assert.is(rep.steps[t].trustworthiness, trustworthiness(s.features, 6, s.position, 2, 10));
+    assert.is(rep.steps[t].displayTrustworthiness, trustworthiness(s.features, 6, s.display, 2, 10));
+  }
+  close(rep.meanDisplayTrustworthiness!, rep.steps.reduce((sum, q) => sum + q.displayTrustworthiness!, 0) / 3, 1e-15);
+  const without = qualityReport(run(40, 3, 6, 8), { circular: true });
+  assert.ok(!("meanDisplayTrustworthiness" in without) && !("displayTrustworthiness" in without.steps[0]));
+  assert.throws(() => qualityReport([{ ...steps[0], display: new Float64Array(3) }], { circular: true }), (e: unknown) => e instanceof DimensionError);
+});
+
 test("qualityReport: k clamped, tiny runs, mixed dims and bad input", () => {
   assert.is(qualityReport(run(7, 2, 3, 2), { k: 10, circular: false }).k, 3);
   const tiny = qualityReport(run(2, 3, 3, 3), { circular: false });

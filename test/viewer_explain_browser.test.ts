@@ -2,7 +2,9 @@
  * The explanation panel of the live viewer in headless Chromium: hover a
  * point that has a commitment, concept projections and a DF-RISE map, and
  * see them in the panel (the map loaded as an image); hover one without a
- * map and see the panel without it. Leaves out/test-artifacts/viewer-explain.png.
+ * map and see the panel without it; the tree view marks its nodes by
+ * commitment. Leaves out/test-artifacts/viewer-explain.png and
+ * viewer-tree-committed.png.
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -45,7 +47,7 @@ test("viewer in Chromium: hovering shows the point's commitment, concepts and sa
   const sampler = { prompts: [{ label: "any digit", condition: -1 }, { label: "digit 3", condition: 3 }], instancesPerPrompt: 4, steps: 6, seed: 1, range: [-1, 1] as const, imageShape: MNIST_SHAPE };
   const steps = await encodeTable(await collectSteps(sampleDiffusion(denoiser, sampler)), pixels());
   const session = new ViewerSession();
-  await runLive(from(tablesPerStep(steps)), session, { encoders: [], iterations: 20, tree: false });
+  await runLive(from(tablesPerStep(steps)), session, { encoders: [], iterations: 20 });
   const saliency = await explainSaliency(steps, { denoiser, condition: conditionsOf(sampler.prompts), levels: planSampler(sampler).levels, masks: 30, instances: [0, 4], steps: [2], insertion: false });
   session.setExplanations({ commitment: await commitment(steps, { classifier: thirds }), concepts: concepts(steps, { baseline: "any digit" }), saliency });
   const server = await startViewer(session, { port: 0 });
@@ -71,11 +73,19 @@ test("viewer in Chromium: hovering shows the point's commitment, concepts and sa
     assert.match(facts!, /final class\d/);
     assert.match(facts!, /commits atstep \d/);
     assert.match(facts!, /digit 3-?\d\.\d\d/);
+    assert.match(facts!, /level \(to t=5\)SSIM \d\.\d\d · distance \d\.\d\d/);
     mkdirSync("out/test-artifacts", { recursive: true });
     await page.screenshot({ path: "out/test-artifacts/viewer-explain.png" });
     // A point without a map: the facts, no image.
     await hover(5, 3);
-    await page.waitForFunction(() => (document.getElementById("explain-saliency") as HTMLImageElement).hidden && !document.getElementById("explain")!.hidden);
+    await page.waitForFunction(() => getComputedStyle(document.getElementById("explain-saliency")!).display === "none" && !document.getElementById("explain")!.hidden);
+    // The tree: every node but the root (the count leaves it out: it is no hover target) marked, the 8 leaves fully committed.
+    await page.click('#views button[data-view="tree"]');
+    const drawn = await page.evaluate(() => (window as unknown as { diffusionLife: { drawn(): { marked: number; committed: number } } }).diffusionLife.drawn());
+    const nodes = await page.evaluate(() => Number(document.getElementById("count")!.dataset.points));
+    assert.is(drawn.marked, nodes);
+    assert.ok(drawn.committed >= 8, `${drawn.committed} nodes fully committed`);
+    await page.screenshot({ path: "out/test-artifacts/viewer-tree-committed.png" });
   } finally {
     await browser.close();
     await server.close();

@@ -8,8 +8,10 @@
  * denoiser runs again on each row's x_t (`--model`, the one that generated
  * the table; `--guidance` as it was). Writes commitment.arrow,
  * commitment-steps.arrow, level.arrow, concepts.arrow, saliency.arrow,
- * summary.json and commitment.svg, level.svg, concepts.svg, saliency.svg,
- * auc.svg (and .png with --png) into --out.
+ * summary.json and commitment.svg, tree.svg (the lineage tree of the
+ * digit-encoder features, each node marked by the share of its instances
+ * committed), level.svg, concepts.svg, saliency.svg, auc.svg (and .png with
+ * --png) into --out.
  */
 import { OutputFiles } from "../runtime/write_files.ts";
 import { pngAssets } from "../runtime/png_assets.ts";
@@ -26,6 +28,8 @@ import { denoisingLevel } from "../explain/level.ts";
 import { explainSaliency, type Saliencies } from "../explain/saliency.ts";
 import { commitmentStepTable, commitmentTable, conceptTable, levelTable, saliencyTable } from "../explain/explain_tables.ts";
 import { renderAucSvg, renderCommitmentSvg, renderConceptSvg, renderLevelSvg, renderSaliencySvg } from "../explain/explain_svg.ts";
+import { lineageTree } from "../lineage/lineage.ts";
+import { renderLineageSvg } from "../lineage/lineage_svg.ts";
 import { BrokenPipeError, type Command, type ParsedArgs, UsageError } from "./args.ts";
 import { progressBar } from "./progress.ts";
 
@@ -115,7 +119,12 @@ export const explain: Command = {
       await files.table("level.arrow", levelTable(level));
       await files.table("concepts.arrow", conceptTable(k));
       const emergence = concepts(features, { baseline, commitment: baseline ? c : undefined, direction: "final" });
-      const figures: [string, string][] = [["commitment", renderCommitmentSvg(c)], ["level", renderLevelSvg(level)], ["concepts", renderConceptSvg(emergence)]];
+      const figures: [string, string][] = [
+        ["commitment", renderCommitmentSvg(c)],
+        ["tree", renderLineageSvg(lineageTree(features), { commitment: c, title: "Lineage tree: each node filled by the share of its instances committed to their final class" })],
+        ["level", renderLevelSvg(level)],
+        ["concepts", renderConceptSvg(emergence)],
+      ];
       if (saliency) {
         await files.table("saliency.arrow", saliencyTable(saliency));
         const last = stepList[stepList.length - 1], dim = 784;

@@ -13,8 +13,9 @@ import { embed } from "./embed.ts";
 import { generate } from "./generate.ts";
 import { watch } from "./watch.ts";
 import { explain } from "./explain.ts";
+import { geometry } from "./geometry.ts";
 
-const COMMANDS: readonly Command[] = [generate, embed, watch, explain];
+const COMMANDS: readonly Command[] = [generate, embed, watch, explain, geometry];
 
 const USAGE = [
   "Usage: diffusion-life <command> [options]",

@@ -19,8 +19,11 @@ import { liveMnistDiffusion } from "../stream/live_mnist.ts";
 import { loadMnist } from "../sources/mnist.ts";
 import { runLive } from "../viewer/run_live.ts";
 import { ViewerSession } from "../viewer/viewer_session.ts";
+import { BasisPanel } from "../viewer/basis_panel.ts";
 import { type Command, UsageError } from "./args.ts";
 import { chooseEncoders, ENCODER_FLAGS } from "./encoding.ts";
+import { digitCondition } from "./explain.ts";
+import { basisEngine } from "./geometry.ts";
 import { GENERATOR_FLAGS, generatorOptions } from "./generate.ts";
 import { chooseLayouts, knownLayoutNames } from "./layouts.ts";
 import { progressBar } from "./progress.ts";
@@ -45,7 +48,15 @@ export const watch: Command = {
     interval: { type: "string", value: "<ms>", help: "pause between the steps of a replayed file (default 200)" },
     backlog: { type: "string", value: "<n>", help: "complete steps that may wait for the embedder; more, and the oldest are dropped (default: no limit)" },
     once: { type: "boolean", help: "stop serving when the generation is done" },
-    explain: { type: "boolean", help: "classify every step with the digit encoder: the hovered point shows its class and commitment step" },
+    basis: {
+      type: "boolean",
+      help: "the hovered point shows its local latent basis: the 6 directions of x_t the denoiser is most sensitive to (the U-Net's full Jacobian: seconds a point)",
+    },
+    explain: {
+      type: "boolean",
+      help: "explain as the steps come: the hovered point shows its class scores and commitment step (the digit encoder's), its concept projections " +
+        "(against \"any digit\"), its denoising level; tree nodes are filled by the share committed (DF-RISE saliency is too costly live: see the explain command)",
+    },
   },
   async run(args, io) {
     if (args.positionals.length > 1) throw new UsageError("watch takes at most one step table: a file, or - for stdin");
@@ -85,12 +96,15 @@ export const watch: Command = {
     }
     const encoders = await chooseEncoders(args, (text) => io.stderr(`diffusion-life watch: ${text}`));
     const session = new ViewerSession();
-    const server = await startViewer(session, { host, port });
+    const basis = args.flag("basis")
+      ? new BasisPanel((await basisEngine(args, "full")).engine, { condition: digitCondition })
+      : undefined;
+    const server = await startViewer(session, { host, port, basis });
     await io.stdout(`viewer: ${server.url} (Ctrl-C to stop)\n`);
     const bar = progressBar("steps", io, args);
     let received = 0;
     try {
-      await runLive(source.pipe(tap(() => ++received && total > 0 && bar.update(received, total))), session, {
+      await runLive(source.pipe(tap((table) => basis?.addSteps(table)), tap(() => ++received && total > 0 && bar.update(received, total))), session, {
         encoders,
         layouts,
         tree: chosen.includes("tree"),
@@ -99,7 +113,9 @@ export const watch: Command = {
         seed,
         signal,
         backlog,
-        explain: args.flag("explain") ? { classifier: await (await import("../encoders/digit.ts")).digitEncoder({ output: "logits" }) } : undefined,
+        explain: args.flag("explain")
+          ? { classifier: await (await import("../encoders/digit.ts")).digitEncoder({ output: "logits" }), baseline: "any digit" }
+          : undefined,
       });
       bar.finish();
       await io.stdout(`done: ${received} step table${received === 1 ? "" : "s"} embedded${args.flag("once") ? "" : "; still serving (Ctrl-C to stop)"}\n`);

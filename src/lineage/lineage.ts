@@ -30,16 +30,18 @@
  * (instances the two share), `prompt` (the target's), `x1`, `y1`, `x2`, `y2`.
  * Both carry `diffusion-life.layout` = "tree"; the node table also the lane
  * guides and `diffusion-life.lineage` (JSON: shape, threshold, height, branch
- * points).
+ * points). Beside the tables, `members` lists each node's instances, which
+ * `committedShares` reads to mark the nodes by commitment.
  */
 import { Table } from "apache-arrow";
 import { hierarchy, type HierarchyPointNode, tree as tidyTree } from "d3-hierarchy";
-import { dictionaryColumn, float32Column, int32Column, vectorColumn } from "../data/columns.ts";
+import { dictionaryColumn, float32Column, int32Column, readInt32, vectorColumn } from "../data/columns.ts";
 import { LAYOUT_KEY } from "../data/frame_table.ts";
 import { readStepTable, type StepTable } from "../data/step_table.ts";
 import { splitColumns, type StepInput } from "../data/per_step.ts";
 import { OptionError, StepOrderError } from "../errors.ts";
 import { type Guide, setGuides } from "../data/guides.ts";
+import type { Commitment } from "../explain/commitment.ts";
 import { clusterStep, cutStep, representative, type StepClusters } from "./clusters.ts";
 
 export const LINEAGE_KEY = "diffusion-life.lineage";
@@ -71,6 +73,8 @@ export interface LineageTree {
   branchPoints: BranchPoint[];
   /** The cut height, in feature units. */
   height: number;
+  /** Each node's instances, ascending, by node id (the root holds them all). */
+  members: Int32Array[];
 }
 
 interface TreeNode {
@@ -254,8 +258,31 @@ export class Lineage {
     for (const t of [nodeTable, linkTable]) t.schema.metadata.set(LAYOUT_KEY, "tree");
     setGuides(nodeTable, guides);
     nodeTable.schema.metadata.set(LINEAGE_KEY, JSON.stringify({ shape: this.shape, threshold: this.threshold, height, branchPoints }));
-    return { nodes: nodeTable, links: linkTable, branchPoints, height };
+    return { nodes: nodeTable, links: linkTable, branchPoints, height, members: nodes.map((d) => Int32Array.from(d.data.members)) };
   }
+}
+
+/**
+ * Per node, the share of its instances that have committed to their final
+ * class at the node's step (see `commitment`); NaN where nothing is known:
+ * the root (the noise, before any step), a step the commitment has not
+ * classified (a live one lags the tree) or no member it knows.
+ */
+export function committedShares(tree: { nodes: Table; members: readonly ArrayLike<number>[] }, c: Commitment): Float32Array {
+  const step = readInt32(tree.nodes, "step");
+  const commitmentStep = new Map(c.instances.map((i) => [i.instance, i.commitmentStep]));
+  const classified = new Set(c.steps);
+  return Float32Array.from(tree.members, (members, node) => {
+    if (!classified.has(step[node])) return NaN;
+    let known = 0, committed = 0;
+    for (let k = 0; k < members.length; k++) {
+      const at = commitmentStep.get(members[k]);
+      if (at === undefined) continue;
+      known++;
+      if (step[node] >= at) committed++;
+    }
+    return known > 0 ? committed / known : NaN;
+  });
 }
 
 /** The lineage tree of a whole step table (it needs a `features` column). */

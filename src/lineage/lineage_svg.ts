@@ -12,6 +12,12 @@
  * share — is grey, not any prompt's colour), step labels, legend (the
  * prompts, then keys: node area by instances, a branch point, the noise),
  * title. Prompt colours are fixed by label, as in renderSvg.
+ *
+ * With `commitment` (and the tree's `members`), each node at a classified
+ * step is drawn as a ring in its colour, filled from the centre by the share
+ * of its instances that have committed at that step (`committedShares`): a
+ * full disc when all have, a bare ring when none has; the circle carries
+ * `data-committed` (the share, 0–1).
  */
 import type { Table } from "apache-arrow";
 import { readDictionary, readFloat32, readInt32, readVectors } from "../data/columns.ts";
@@ -32,17 +38,26 @@ import {
   promptsInDictionaryOrder,
 } from "../render/page.ts";
 import { colorOf, promptColors, SHARED_COLOR } from "../render/palette.ts";
+import type { Commitment } from "../explain/commitment.ts";
+import { OptionError } from "../errors.ts";
+import { committedShares } from "./lineage.ts";
 
 export interface LineageSvgOptions extends PageOptions {
   /** Radius of the largest node (the root) in px; by default from the plot width (4–12). */
   nodeRadius?: number;
+  /** Mark each node by the share of its instances committed at its step (needs the tree's `members`, as `lineageTree` gives them). */
+  commitment?: Commitment;
 }
 
 /** Renders the node and link tables of a lineage tree to an SVG document string. */
-export function renderLineageSvg(tree: { nodes: Table; links: Table }, options: LineageSvgOptions = {}): string {
+export function renderLineageSvg(tree: { nodes: Table; links: Table; members?: readonly ArrayLike<number>[] }, options: LineageSvgOptions = {}): string {
   checkPageOptions(options);
   checkPositive("nodeRadius", options.nodeRadius);
   const { nodes, links } = tree;
+  if (options.commitment && tree.members?.length !== nodes.numRows) {
+    throw new OptionError("commitment", "marking commitment needs the tree's members (one list per node, as lineageTree gives them)");
+  }
+  const committed = options.commitment && committedShares({ nodes, members: tree.members! }, options.commitment);
   const x = readFloat32(nodes, "x"), y = readFloat32(nodes, "y");
   const step = readInt32(nodes, "step"), size = readInt32(nodes, "size"), parent = readInt32(nodes, "parent");
   const { values: mix, dim: promptCount } = readVectors(nodes, "mix");
@@ -81,6 +96,12 @@ export function renderLineageSvg(tree: { nodes: Table; links: Table }, options: 
     { label: "1 instance", mark: dot(() => radiusOf(1), "#888") },
     { label: "branch point", mark: dot(() => 5, "#888", "#222", 1.5) },
     { label: "noise (all prompts)", mark: dot(() => 5, SHARED_COLOR, "#666", 1) },
+    ...(committed
+      ? [
+        { label: "committed (share filled)", mark: (cx: number, cy: number) => dot(() => 5, "#fff", "#888", 1.5)(cx, cy) + dot(() => 5 * Math.SQRT1_2, "#888", "none", 0)(cx, cy) },
+        { label: "not committed yet", mark: dot(() => 5, "#fff", "#888", 1.5) },
+      ]
+      : []),
   ];
   const showLegend = options.showLegend ?? true;
   const page = layoutPage({
@@ -138,12 +159,21 @@ export function renderLineageSvg(tree: { nodes: Table; links: Table }, options: 
     const label = `${step[i] < 0 ? "noise" : `step ${step[i]}`} · ${size[i]} instance${size[i] === 1 ? "" : "s"}: ${shares}`;
     // The root is the noise every prompt shares: grey, not the colour of whichever prompt has most instances.
     const root = parent[i] < 0;
+    const share = committed ? committed[i] : NaN;
+    const marked = Number.isFinite(share);
     const look = (root ? ` data-root="true"` : "") +
-      (isBranch(i) ? ` class="branch" stroke="#222" stroke-width="1.5"` : root ? ` stroke="#666"` : "");
+      (isBranch(i) ? ` class="branch" stroke="#222" stroke-width="1.5"` : root ? ` stroke="#666"` : marked ? ` stroke="${colors[prompt[i]]}" stroke-width="1.5"` : "");
+    const cx = X(x[i]), cy = Y(y[i]), r = radiusOf(size[i]);
+    const title = marked ? `${label} · ${Math.round(share * size[i])} of ${size[i]} committed` : label;
     out.push(
-      `<circle data-node="${i}" data-step="${step[i]}" data-size="${size[i]}"${look} cx="${num(X(x[i]))}" cy="${num(Y(y[i]))}" ` +
-        `r="${num(radiusOf(size[i]))}" fill="${root ? SHARED_COLOR : colors[prompt[i]]}"><title>${escapeXml(label)}</title></circle>`,
+      `<circle data-node="${i}" data-step="${step[i]}" data-size="${size[i]}"${marked ? ` data-committed="${num(share)}"` : ""}${look} ` +
+        `cx="${num(cx)}" cy="${num(cy)}" r="${num(r)}" fill="${root ? SHARED_COLOR : marked ? "#fff" : colors[prompt[i]]}"><title>${escapeXml(title)}</title></circle>`,
     );
+    // The committed share as a disc of that share of the node's area (a path: every <circle> is a node).
+    if (marked && share > 0) {
+      const rc = r * Math.sqrt(share);
+      out.push(`<path class="committed" d="M${num(cx - rc)},${num(cy)}a${num(rc)},${num(rc)} 0 1,0 ${num(2 * rc)},0a${num(rc)},${num(rc)} 0 1,0 ${num(-2 * rc)},0z" fill="${colors[prompt[i]]}" stroke="none"/>`);
+    }
   }
   out.push(`</g>`);
   out.push(...guideLabelsSvg(page, guides));

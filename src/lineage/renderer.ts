@@ -42,9 +42,9 @@ export const svgRenderer: Renderer<FrameTable, SvgOptions> = {
 };
 
 /** A lineage tree (its node and link tables) to SVG: `renderLineageSvg`. */
-export const lineageSvgRenderer: Renderer<{ nodes: Table; links: Table }, LineageSvgOptions> = {
+export const lineageSvgRenderer: Renderer<{ nodes: Table; links: Table; members?: readonly ArrayLike<number>[] }, LineageSvgOptions> = {
   name: "lineage-svg",
   mediaType: "image/svg+xml",
   extension: "svg",
-  render: (tree: { nodes: Table; links: Table }, options?: LineageSvgOptions): string => renderLineageSvg(tree, options),
+  render: (tree, options) => renderLineageSvg(tree, options),
 };

@@ -25,6 +25,7 @@ import { DimensionError, GpuUnavailableError, ModelError, OptionError } from "..
 import { requestGpu } from "../runtime/gpu.ts";
 import { importOptional } from "../runtime/optional.ts";
 import { asBytes, describeValue, findValue, type ModelInfo, readModelInfo } from "./model_info.ts";
+import { pruneToOutputs } from "./prune.ts";
 import { elementType, size, type TensorArray, type TensorData } from "./tensor.ts";
 
 export type OnnxBackend = "wasm" | "webgpu";
@@ -91,6 +92,21 @@ export async function createSession(model: Uint8Array | ArrayBuffer, options: Se
   } catch (error) {
     throw new ModelError(`onnxruntime-web (${backend}) cannot load the model: ${(error as Error).message ?? error}`);
   }
+  // onnxruntime runs the whole graph for any outputs asked for: a run for some of them goes to a
+  // session on the part of the graph they need (prune.ts), made on first use for that set.
+  const partial = new Map<string, Promise<{ session: Ort.InferenceSession; inputs: string[] } | undefined>>();
+  const sessionFor = (names: readonly string[]) => {
+    const key = [...new Set(names)].sort().join("\u0000");
+    let entry = partial.get(key);
+    if (!entry) {
+      entry = (async () => {
+        const pruned = new Set(names).size < info.outputs.length ? pruneToOutputs(bytes, names) : undefined;
+        return pruned && { session: await ort.InferenceSession.create(pruned.bytes, { executionProviders: [backend] }), inputs: pruned.inputs };
+      })();
+      partial.set(key, entry);
+    }
+    return entry;
+  };
   return {
     backend,
     info,
@@ -104,7 +120,10 @@ export async function createSession(model: Uint8Array | ArrayBuffer, options: Se
       for (const name of names) findValue(info.outputs, name, "output");
       let result: Ort.InferenceSession.ReturnType;
       try {
-        result = await session.run(ortFeeds, [...names]);
+        const part = await sessionFor(names);
+        result = part
+          ? await part.session.run(Object.fromEntries(part.inputs.map((name) => [name, ortFeeds[name]])), [...names])
+          : await session.run(ortFeeds, [...names]);
       } catch (error) {
         throw new ModelError(`onnxruntime-web (${backend}) failed to run the model: ${(error as Error).message ?? error}`);
       }
@@ -112,7 +131,10 @@ export async function createSession(model: Uint8Array | ArrayBuffer, options: Se
       for (const name of names) out[name] = { data: await result[name].getData() as TensorArray, dims: result[name].dims };
       return out;
     },
-    release: () => session.release(),
+    async release() {
+      for (const entry of partial.values()) await (await entry)?.session.release();
+      await session.release();
+    },
   };
 }
 

@@ -6,11 +6,13 @@ import { DimensionError, OptionError } from "../errors.ts";
 import { alignmentRatioOverSteps, movementCorrelationOverSteps } from "./temporal_coherence.ts";
 import { knn, neighborOverlap } from "./exact_knn.ts";
 import { neighborhoodHitFromNeighbors } from "./neighborhood_hit.ts";
-import { trustworthinessK, trustworthinessWithNeighbors } from "./trustworthiness.ts";
+import { trustworthinessK, trustworthinessOfEach } from "./trustworthiness.ts";
 
 export interface StepQuality {
   step: number;
   trustworthiness: number;
+  /** Trustworthiness of the drawn picture (`QualityStep.display`), when given. */
+  displayTrustworthiness?: number;
   knnPreservation: number;
   /** Neighbourhood hit by prompt in the embedding. */
   neighborhoodHit: number;
@@ -27,6 +29,8 @@ export interface QualityReport {
   movementCorrelation: number;
   meanTrustworthiness: number;
   meanTrustworthinessSecondHalf: number;
+  /** The mean of the steps' displayTrustworthiness, when every step has a display. */
+  meanDisplayTrustworthiness?: number;
 }
 
 /** One step of a run; row i is the same instance in every step. */
@@ -35,8 +39,14 @@ export interface QualityStep {
   /** n×dim, row-major. */
   features: ArrayLike<number>;
   dim: number;
-  /** n×2 embedding positions. */
+  /** n×2 embedding positions (the optimisation frame). */
   position: ArrayLike<number>;
+  /**
+   * n×2 positions as drawn (the display frame), to measure the picture too:
+   * a layout may draw a step other than as a similarity of its optimisation
+   * frame (the radial layout's rings stretch their points along the angle).
+   */
+  display?: ArrayLike<number>;
   /** n free coordinates (radians when circular). */
   free: ArrayLike<number>;
   prompt: Int32Array;
@@ -49,6 +59,7 @@ function checkStep(s: QualityStep, n: number): void {
   if (s.prompt.length !== n) throw bad("prompts", s.prompt.length, n);
   if (s.free.length !== n) throw bad("free coordinates", s.free.length, n);
   if (s.position.length !== 2 * n) throw bad("position values", s.position.length, 2 * n);
+  if (s.display && s.display.length !== 2 * n) throw bad("display values", s.display.length, 2 * n);
   if (!(s.dim >= 1) || s.features.length !== n * s.dim) throw bad("feature values", s.features.length, n * s.dim);
 }
 
@@ -78,8 +89,10 @@ export function qualityReport(steps: QualityStep[], options: { k?: number; circu
     if (k < 1) return q;
     // Each space's neighbour lists are found once and shared by every figure.
     const lowKnn = knn(s.position, 2, k);
-    const { trustworthiness, highKnn } = trustworthinessWithNeighbors(s.features, s.dim, lowKnn, k);
-    q.trustworthiness = trustworthiness;
+    const lowKnns = s.display ? [lowKnn, knn(s.display, 2, k)] : [lowKnn];
+    const { trustworthiness, highKnn } = trustworthinessOfEach(s.features, s.dim, lowKnns, k);
+    q.trustworthiness = trustworthiness[0];
+    if (s.display) q.displayTrustworthiness = trustworthiness[1];
     q.knnPreservation = neighborOverlap(highKnn, lowKnn, k);
     q.neighborhoodHit = neighborhoodHitFromNeighbors(lowKnn, s.prompt, k);
     q.featureNeighborhoodHit = neighborhoodHitFromNeighbors(highKnn, s.prompt, k);
@@ -88,6 +101,7 @@ export function qualityReport(steps: QualityStep[], options: { k?: number; circu
 
   const sameDim = steps.every((s) => s.dim === steps[0].dim);
   const trust = perStep.map((q) => q.trustworthiness);
+  const drawn = steps.length > 0 && steps.every((s) => s.display) ? { meanDisplayTrustworthiness: mean(perStep.map((q) => q.displayTrustworthiness ?? NaN)) } : {};
   return {
     k,
     steps: perStep,
@@ -97,5 +111,6 @@ export function qualityReport(steps: QualityStep[], options: { k?: number; circu
       : NaN,
     meanTrustworthiness: mean(trust),
     meanTrustworthinessSecondHalf: mean(trust.slice(Math.floor(trust.length / 2))),
+    ...drawn,
   };
 }

@@ -89,25 +89,38 @@ function rankExcess(row: Float64Array, i: number, lowKnn: Int32Array, highKnn: I
 export function trustworthinessWithNeighbors(
   high: ArrayLike<number>, highDim: number, lowKnn: Int32Array, k: number,
 ): { trustworthiness: number; highKnn: Int32Array } {
+  const { trustworthiness, highKnn } = trustworthinessOfEach(high, highDim, [lowKnn], k);
+  return { trustworthiness: trustworthiness[0], highKnn };
+}
+
+/**
+ * `trustworthinessWithNeighbors` of several embeddings of the same points
+ * (such as the optimisation frame and the drawn picture) from one pass over
+ * the high-D distance rows, the costly part.
+ */
+export function trustworthinessOfEach(
+  high: ArrayLike<number>, highDim: number, lowKnns: readonly Int32Array[], k: number,
+): { trustworthiness: number[]; highKnn: Int32Array } {
   const n = Math.floor(high.length / highDim);
-  if (lowKnn.length !== n * k) throw new DimensionError(`trustworthiness: ${lowKnn.length} low-D neighbours for n = ${n}, k = ${k}`);
+  for (const lowKnn of lowKnns) {
+    if (lowKnn.length !== n * k) throw new DimensionError(`trustworthiness: ${lowKnn.length} low-D neighbours for n = ${n}, k = ${k}`);
+  }
   const highKnn = new Int32Array(n * k);
-  if (k < 1) return { trustworthiness: NaN, highKnn };
+  if (k < 1) return { trustworthiness: lowKnns.map(() => NaN), highKnn };
   const block = new Float64Array(BLOCK_ROWS * n);
   const scratch = new Float64Array(n * k);
   const u: Unfaithful = { t: new Float64Array(k), j: new Int32Array(k), below: new Int32Array(k + 1) };
-  let penalty = 0;
+  const penalty = lowKnns.map(() => 0);
   for (let i0 = 0; i0 < n; i0 += BLOCK_ROWS) {
     distanceBlock(high, highDim, i0, 0, n, block, n);
     for (let i = i0; i < Math.min(i0 + BLOCK_ROWS, n); i++) {
       const row = block.subarray((i - i0) * n, (i - i0 + 1) * n);
       row[i] = Infinity; // i is not its own neighbour and never counts as closer
       nearestInRow(row, i, k, highKnn, scratch, i * k);
-      penalty += rankExcess(row, i, lowKnn, highKnn, k, u);
+      for (let e = 0; e < lowKnns.length; e++) penalty[e] += rankExcess(row, i, lowKnns[e], highKnn, k, u);
     }
   }
-  const t = 1 - (2 * penalty) / (n * k * (2 * n - 3 * k - 1));
-  return { trustworthiness: t, highKnn };
+  return { trustworthiness: penalty.map((p) => 1 - (2 * p) / (n * k * (2 * n - 3 * k - 1))), highKnn };
 }
 
 /** The number of points, which both sets must share. */

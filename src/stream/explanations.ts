@@ -5,7 +5,8 @@
  *   commit(options)    after each step, the Commitment so far: classes up to
  *                      this step, commitment relative to the latest class
  *                      (provisional until the stream completes, when it is the
- *                      final one), and its Arrow table in `table`;
+ *                      final one), its Arrow table in `table`, and the class
+ *                      probabilities of every row so far in `scores`;
  *   saliency(options)  per step, DF-RISE saliency and insertion/deletion of
  *                      the chosen instances as a saliency table (Arrow), the
  *                      step skipped when `steps` does not name it.
@@ -26,6 +27,15 @@ export interface CommitmentUpdate {
   table: Table;
   /** The last step seen. */
   step: number;
+  scores: RowScores;
+}
+
+/** Class probabilities per row (rows×k), with each row's instance and step. */
+export interface RowScores {
+  instance: Int32Array;
+  step: Int32Array;
+  probabilities: Float32Array;
+  k: number;
 }
 
 export function commit(options: CommitmentOptions): OperatorFunction<StepTable, CommitmentUpdate> {
@@ -55,7 +65,7 @@ export function commit(options: CommitmentOptions): OperatorFunction<StepTable, 
           return best;
         });
         const commitment = commitmentOf(trajectories(all), { probabilities: probs, k, predicted }, options.classes);
-        return { commitment, table: commitmentTable(commitment), step: Math.max(...cols.step) };
+        return { commitment, table: commitmentTable(commitment), step: Math.max(...cols.step), scores: { instance: all.instance, step: all.step, probabilities: probs, k } };
       })).subscribe(subscriber);
       return () => {
         controller.abort();

@@ -15,6 +15,7 @@
  * - `/explain?instance=I&step=S`: what the session's explanations say about
  *   that point (ExplanationFacts, JSON; 404 when none); `/saliency?…`: its
  *   DF-RISE map as a PNG (red: keeping the pixel keeps x̂0; blue: the opposite).
+ * - `/basis?instance=I&step=S`: the local latent basis there (./basis_panel.ts).
  *
  * `allowedHosts`, when given, is the list of Host header names accepted
  * (the server's loopback names): a page on another site that a DNS
@@ -24,6 +25,7 @@ import { encode as encodePng } from "fast-png";
 import { EventStream, type EventStreamOptions } from "./event_stream.ts";
 import type { ViewerSession } from "./viewer_session.ts";
 import { diverging } from "../geometry/geometry_svg.ts";
+import { type BasisPanel, basisResponse } from "./basis_panel.ts";
 
 export interface ViewerAsset {
   type: string;
@@ -36,6 +38,8 @@ export type ViewerAssets = Record<"/" | "/viewer.js" | "/viewer.css", ViewerAsse
 export interface ViewerAppOptions extends EventStreamOptions {
   /** Host names (without port) the Host header may carry; default any. */
   allowedHosts?: readonly string[];
+  /** Serves `/basis` (watch --basis). */
+  basis?: BasisPanel;
 }
 
 /** The handler, and its event stream (`close()` ends every stream and stops listening to the session). */
@@ -60,6 +64,7 @@ export function viewerApp(session: ViewerSession, assets: ViewerAssets, options:
     if (url.pathname === "/events") return stream.connect(request.signal);
     if (url.pathname === "/image") return image(session, url.searchParams);
     if (url.pathname === "/explain" || url.pathname === "/saliency") return explanation(session, url.pathname, url.searchParams);
+    if (url.pathname === "/basis") return basisResponse(options.basis, url.searchParams, request.signal);
     if (url.pathname === "/favicon.ico") return new Response(favicon(), { headers: { "content-type": "image/png", "cache-control": "max-age=86400" } });
     return text(404, "not found\n");
   };

@@ -4,9 +4,19 @@
  * layout (`evolve`; radial and rectilinear unless told otherwise, any
  * Layout) and the lineage tree, re-laid out each time a step is complete.
  * Each layout is a view named after it; the tree is the view "tree".
+ *
+ * With `explain`, what the hovered point's panel shows is kept current as
+ * cheaply as the steps come: every step's x̂0 classified once (`commit`: the
+ * commitment so far, which also marks the tree's nodes, and each row's class
+ * probabilities), and each complete step's concept projections on its own
+ * per-prompt directions, from the features the embedding already has (one
+ * pass over the step's rows); the denoising level the session computes per
+ * hover. DF-RISE saliency is not computed live: it costs N masks (500 by
+ * default) denoiser passes per point and step — seconds to minutes — so it
+ * is asked for on demand (`saliency`, `setExplanations`).
  */
-import { merge, type Observable, share, tap } from "rxjs";
-import { readStepTable, type StepTable } from "../data/step_table.ts";
+import { concat, defer, map, merge, type Observable, of, share, tap } from "rxjs";
+import { readStepTable, type StepTable, stepTable } from "../data/step_table.ts";
 import { splitColumns, type StepInput } from "../data/per_step.ts";
 import type { Encoder } from "../encoders/encoder.ts";
 import { CancelledError, OptionError } from "../errors.ts";
@@ -18,6 +28,7 @@ import { encode } from "../stream/encode.ts";
 import { evolve } from "../stream/evolve.ts";
 import { commit } from "../stream/explanations.ts";
 import type { CommitmentOptions } from "../explain/commitment.ts";
+import { concepts } from "../explain/concepts.ts";
 import type { ViewerSession } from "./viewer_session.ts";
 
 export interface LiveOptions {
@@ -35,8 +46,13 @@ export interface LiveOptions {
   backlog?: number;
   seed?: number;
   signal?: AbortSignal;
-  /** Classify every step's x̂0 (e.g. the digit encoder's logits) for the hovered point's commitment (see `commit`). */
-  explain?: CommitmentOptions;
+  /** Explain as the steps come (see above): classify every step's x̂0 (e.g. the digit encoder's logits), project on the concepts. */
+  explain?: LiveExplainOptions;
+}
+
+export interface LiveExplainOptions extends CommitmentOptions {
+  /** The unconditional prompt, the concepts' baseline (default, or when a step lacks it: the mean of all the step's instances). */
+  baseline?: string;
 }
 
 /** Runs until the source completes (the session's status says "done") or fails ("failed", and the promise rejects). */
@@ -52,25 +68,37 @@ export async function runLive(source: Observable<StepTable>, session: ViewerSess
   const encoded$ = options.encoders.reduce((s$, encoder) => s$.pipe(encode(encoder)), steps$).pipe(share());
   const lineage = new Lineage({ threshold: options.threshold, seed });
   const pending = new PendingSteps();
+  // The steps whose rows have all come, with prompt codes into session.prompts: for the tree and the concepts.
+  const complete$ = concat(
+    encoded$.pipe(map((table) => {
+      const cols = readStepTable(table, { features: true });
+      const global = cols.prompts.map((label) => session.promptIndex(label));
+      return pending.add(splitColumns(cols).map((s) => ({ ...s, prompt: s.prompt.map((c) => global[c]) })));
+    })),
+    defer(() => of(pending.flush())),
+  ).pipe(share());
   const addToTree = (complete: StepInput[]) => {
     if (complete.length === 0) return;
     for (const step of complete) lineage.addStep(step);
     lineage.prompts.splice(0, lineage.prompts.length, ...session.prompts);
     session.setTree(lineage.tree());
   };
-  const tree$ = encoded$.pipe(
-    tap({
-      next: (table) => {
-        const cols = readStepTable(table, { features: true });
-        const global = cols.prompts.map((label) => session.promptIndex(label));
-        addToTree(pending.add(splitColumns(cols).map((s) => ({ ...s, prompt: s.prompt.map((c) => global[c]) }))));
-      },
-      complete: () => addToTree(pending.flush()),
-    }),
-  );
+  const addConcepts = (complete: StepInput[], baseline?: string) => {
+    for (const s of complete) {
+      const table = stepTable({ instance: s.instance, prompt: s.prompt, prompts: [...session.prompts], step: new Int32Array(s.instance.length).fill(s.step), features: s.features, featureDim: s.dim });
+      const k = session.prompts.indexOf(baseline ?? "");
+      session.addConcepts(concepts(table, { baseline: k >= 0 && s.prompt.includes(k) ? baseline : undefined }));
+    }
+  };
+  const explain = options.explain;
   const all$ = merge(
-    ...(tree ? [tree$] : []),
-    ...(options.explain ? [steps$.pipe(commit(options.explain), tap((u) => session.setExplanations({ commitment: u.commitment })))] : []),
+    ...(tree ? [complete$.pipe(tap(addToTree))] : []),
+    ...(explain
+      ? [
+        steps$.pipe(commit(explain), tap((u) => session.setExplanations({ commitment: u.commitment, classScores: u.scores }))),
+        complete$.pipe(tap((complete) => addConcepts(complete, explain.baseline))),
+      ]
+      : []),
     ...layouts.map((layout) =>
       encoded$.pipe(
         evolve({ layout, iterationsPerStep: iterations, seed, backlog: options.backlog }),

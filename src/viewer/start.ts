@@ -5,7 +5,7 @@
  * accepts only loopback Host headers. node:fs is imported only when the
  * viewer starts, so a browser can load the library.
  */
-import { type ViewerAssets, viewerApp } from "./app.ts";
+import { type ViewerAppOptions, type ViewerAssets, viewerApp } from "./app.ts";
 import type { EventStreamOptions } from "./event_stream.ts";
 import type { ViewerSession } from "./viewer_session.ts";
 import { type RunningServer, serve, type ServeOptions } from "../runtime/server.ts";
@@ -30,8 +30,8 @@ export async function viewerAssets(): Promise<ViewerAssets> {
   return Object.fromEntries(entries) as ViewerAssets;
 }
 
-/** Where to listen (ServeOptions) and how to serve the event stream (EventStreamOptions). */
-export type ViewerServeOptions = ServeOptions & EventStreamOptions;
+/** Where to listen (ServeOptions), how to serve the event stream (EventStreamOptions), and the basis panel. */
+export type ViewerServeOptions = ServeOptions & EventStreamOptions & Pick<ViewerAppOptions, "basis">;
 
 export async function startViewer(session: ViewerSession, options: ViewerServeOptions = {}): Promise<RunningServer> {
   const host = options.host ?? "127.0.0.1";

@@ -389,25 +389,35 @@ function drawTree(tree, width, height, upTo) {
   });
   ctx.globalAlpha = 1;
   const order = [...nodes.x.keys()].filter(visible).sort((a, b) => nodes.size[b] - nodes.size[a]);
-  let highlighted = 0;
+  let highlighted = 0, committed = 0;
   for (const i of order) {
     const x = t.X(nodes.x[i]), y = t.Y(nodes.y[i]), r = radius(nodes.size[i]);
     const root = nodes.parent[i] < 0;
     const hover = state.hovered === `${nodes.representative[i]}/${nodes.step[i]}`;
-    ctx.fillStyle = root ? SHARED : colorOf(nodes.prompt[i]);
-    ctx.strokeStyle = hover ? "#111" : root ? "#666" : "#fff";
-    ctx.lineWidth = hover ? 2 : 0.8;
+    // With a commitment: a ring in the prompt's colour, filled from the centre by the share of its instances committed.
+    const share = nodes.committed?.[i] ?? null;
+    const marked = share !== null;
+    ctx.fillStyle = root ? SHARED : marked ? "#fff" : colorOf(nodes.prompt[i]);
+    ctx.strokeStyle = hover ? "#111" : root ? "#666" : marked ? colorOf(nodes.prompt[i]) : "#fff";
+    ctx.lineWidth = hover || marked ? 2 : 0.8;
     highlighted += hover ? 1 : 0;
     ctx.beginPath();
     ctx.arc(x, y, r, 0, 2 * Math.PI);
     ctx.fill();
     ctx.stroke();
+    if (marked && share > 0) {
+      ctx.fillStyle = colorOf(nodes.prompt[i]);
+      ctx.beginPath();
+      ctx.arc(x, y, r * Math.sqrt(share), 0, 2 * Math.PI);
+      ctx.fill();
+      committed += share === 1 ? 1 : 0;
+    }
     if (nodes.representative[i] >= 0) {
-      state.targets.push({ x, y, r, instance: nodes.representative[i], step: nodes.step[i], prompt: nodes.prompt[i], size: nodes.size[i] });
+      state.targets.push({ x, y, r, instance: nodes.representative[i], step: nodes.step[i], prompt: nodes.prompt[i], size: nodes.size[i], committed: share });
     }
   }
   const labels = drawStepLabels(tree.guides, t, upTo, rMax + 3);
-  state.drawn = { tracks: links.source.length, labels, highlighted, scale: t.scale };
+  state.drawn = { tracks: links.source.length, labels, highlighted, scale: t.scale, committed, marked: order.filter((i) => (nodes.committed?.[i] ?? null) !== null).length };
 }
 
 function draw() {
@@ -452,7 +462,7 @@ function clearHover() {
   draw();
 }
 
-/** The explanation panel of the hovered point: what /explain says (commitment, concepts, AUCs) and its saliency map. */
+/** The explanation panel of the hovered point: what /explain says (commitment, class scores, concepts, level, AUCs) and its saliency map. */
 async function showExplanation(instance, step) {
   const key = `${instance}/${step}`;
   const response = await fetch(`/explain?instance=${instance}&step=${step}`).catch(() => null);
@@ -464,7 +474,9 @@ async function showExplanation(instance, step) {
   if (facts.commitmentStep !== undefined) {
     rows.push(["class now", facts.classAtStep], ["final class", facts.finalClass], ["commits at", `step ${facts.commitmentStep}${step >= facts.commitmentStep ? " ✓" : ""}`], ["p(final)", fixed(facts.confidence)]);
   }
+  if (facts.classScores) rows.push(["classes", facts.classScores.map((c) => `${c.class} ${fixed(c.probability)}`).join(" · ")]);
   for (const [name, v] of Object.entries(facts.concepts ?? {})) rows.push([name, fixed(v)]);
+  if (facts.level) rows.push([`level (to t=${facts.level.against})`, `SSIM ${fixed(facts.level.ssim)} · distance ${fixed(facts.level.relative)}`]);
   if (facts.insertionAuc !== undefined) rows.push(["insertion AUC", fixed(facts.insertionAuc)], ["deletion AUC", fixed(facts.deletionAuc)]);
   const list = $("explain-facts");
   list.replaceChildren(...rows.flatMap(([k, v]) => {
@@ -497,7 +509,8 @@ canvas.addEventListener("mousemove", (e) => {
   img.dataset.instance = String(best.instance);
   img.dataset.step = String(best.step);
   const what = best.size ? `${best.size} instance${best.size === 1 ? "" : "s"}, shown: instance ${best.instance}` : `instance ${best.instance}`;
-  $("hover-caption").textContent = `${what} · ${state.prompts[best.prompt] ?? ""} · step ${best.step}`;
+  const committed = typeof best.committed === "number" ? ` · ${Math.round(best.committed * best.size)} of ${best.size} committed` : "";
+  $("hover-caption").textContent = `${what} · ${state.prompts[best.prompt] ?? ""} · step ${best.step}${committed}`;
   $("hover").hidden = false;
   showExplanation(best.instance, best.step);
   draw();
@@ -510,7 +523,7 @@ new ResizeObserver(() => draw()).observe(canvas);
 window.diffusionLife = {
   state,
   targets: () => state.targets.map((t) => ({ ...t })),
-  /** What the last draw drew: tracks, step labels, highlighted points, pixels per data unit. */
+  /** What the last draw drew: tracks, step labels, highlighted points, pixels per data unit; on the tree, nodes marked by commitment and those fully committed. */
   drawn: () => ({ ...state.drawn, labels: [...state.drawn.labels] }),
   /** The data box of a view and how many times it was (re)fitted. */
   box: (view) => ({ ...state.boxes[view], fits: state.fits[view] ?? 0 }),

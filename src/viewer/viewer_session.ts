@@ -16,20 +16,23 @@
  *   frame of a view, of any layout: points and guides in display coordinates
  *   (`layout` is the frame's layout name; `prompt` indexes `prompts`;
  *   `update` is the frame's FrameUpdate, when it has one)
- * - `tree`: { nodes: { node, parent, step, size, prompt, representative, x, y }, links: { source, target, size, prompt },
- *   branchPoints, guides }
+ * - `tree`: { nodes: { node, parent, step, size, prompt, representative, x, y, committed? }, links: { source, target, size, prompt },
+ *   branchPoints, guides }: `committed[i]` is the share of node i's instances committed at its step, null where
+ *   unknown, when the session has a commitment (sent again as the commitment grows)
  * - `status`: { state: "running" | "done" | "failed", message?: string }
  */
 import type { Table } from "apache-arrow";
 import { readDictionary, readInt32 } from "../data/columns.ts";
 import { asFrameTable, type FrameTable, LAYOUT_KEY, UPDATE_KEY } from "../data/frame_table.ts";
 import { type ImageShape, readStepTable, type StepTable } from "../data/step_table.ts";
-import type { LineageTree } from "../lineage/lineage.ts";
+import { committedShares, type LineageTree } from "../lineage/lineage.ts";
 import { readGuides } from "../data/guides.ts";
 import { promptColors } from "../render/palette.ts";
 import type { Commitment } from "../explain/commitment.ts";
 import type { Concepts } from "../explain/concepts.ts";
 import type { Saliencies } from "../explain/saliency.ts";
+import { imageSimilarity } from "../quality/image_similarity.ts";
+import type { RowScores } from "../stream/explanations.ts";
 
 /** What the explanations say about one instance at one step (the hovered point's panel; `/explain`). */
 export interface ExplanationFacts {
@@ -40,8 +43,17 @@ export interface ExplanationFacts {
   finalClass?: string;
   classAtStep?: string;
   confidence?: number;
+  /** The classifier's most probable classes at this step (at most 3), most probable first. */
+  classScores?: { class: string; probability: number }[];
   /** Projections on each concept direction (0 baseline, 1 the concept's mean). */
   concepts?: Record<string, number>;
+  /**
+   * Denoising level: this step's x̂0 against the instance's latest (`against`:
+   * the last step so far, the final image once the run is done), from the
+   * 8-bit images the session keeps — mean SSIM, and the distance relative to
+   * the first step's (1 at the first step, 0 at `against`; NaN when they are one).
+   */
+  level?: { ssim: number; relative: number; against: number };
   /** Whether a DF-RISE map of this point is there (`/saliency`), with its AUCs. */
   saliency: boolean;
   insertionAuc?: number;
@@ -73,7 +85,10 @@ export class ViewerSession {
   private rows = 0;
   private readonly latest = new Map<string, ViewerEvent>();
   private readonly listeners = new Set<(event: ViewerEvent) => void>();
-  private readonly explanations: { commitment?: Commitment; saliency?: Saliencies; concepts?: Concepts } = {};
+  private readonly explanations: { commitment?: Commitment; saliency?: Saliencies; classScores?: RowScores } = {};
+  /** Concept projections by "instance/step": given whole (setExplanations) or step by step (addConcepts). */
+  private readonly conceptScores = new Map<string, Record<string, number>>();
+  private tree?: LineageTree;
 
   /** Index of a prompt label in `prompts`, adding it (and announcing it) when new. */
   promptIndex(label: string): number {
@@ -161,7 +176,9 @@ export class ViewerSession {
 
   setTree(tree: LineageTree): void {
     const { nodes, links } = tree;
+    this.tree = tree;
     if (!this.views.includes("tree")) this.setViews([...this.views, "tree"]);
+    const { commitment } = this.explanations;
     const codes = (t: Table) => {
       const { codes, labels } = readDictionary(t, "prompt");
       return Array.from(codes, (c) => this.promptIndex(labels[c]));
@@ -177,6 +194,7 @@ export class ViewerSession {
         representative: ints(nodes, "representative"),
         x: rounded(nodes.getChild("x")!.toArray() as Float32Array),
         y: rounded(nodes.getChild("y")!.toArray() as Float32Array),
+        ...(commitment && { committed: Array.from(committedShares(tree, commitment), (v) => (Number.isFinite(v) ? Math.round(v * 1e3) / 1e3 : null)) }),
       },
       links: { source: ints(links, "source"), target: ints(links, "target"), size: ints(links, "size"), prompt: codes(links) },
       branchPoints: tree.branchPoints,
@@ -184,29 +202,69 @@ export class ViewerSession {
     });
   }
 
-  /** Explanations for the hovered point's panel; each kind given replaces the one before (a streamed commitment grows). */
-  setExplanations(explanations: { commitment?: Commitment; saliency?: Saliencies; concepts?: Concepts }): void {
-    Object.assign(this.explanations, explanations);
+  /**
+   * Explanations for the hovered point's panel; each kind given replaces the
+   * one before (a streamed commitment grows). `classScores`: the class
+   * probabilities of the rows (`commit` gives them with the commitment).
+   */
+  setExplanations(explanations: { commitment?: Commitment; saliency?: Saliencies; concepts?: Concepts; classScores?: RowScores }): void {
+    const { concepts, ...rest } = explanations;
+    Object.assign(this.explanations, rest);
+    if (concepts) {
+      this.conceptScores.clear();
+      this.addConcepts(concepts);
+    }
+    // The tree's nodes are marked by commitment: a new one redraws them.
+    if (explanations.commitment && this.tree) this.setTree(this.tree);
+  }
+
+  /** Adds (or replaces) the concept projections of the instances and steps `k` holds, e.g. one step's as it arrives. */
+  addConcepts(k: Concepts): void {
+    const K = k.names.length, T = k.steps.length;
+    k.trajectories.instances.forEach((instance, i) => {
+      k.steps.forEach((step, t) => {
+        const scores = Object.fromEntries(k.names.map((name, q) => [name, k.projections[(i * T + t) * K + q]]).filter(([, v]) => Number.isFinite(v)));
+        if (Object.keys(scores).length > 0) this.conceptScores.set(`${instance}/${step}`, scores);
+        else this.conceptScores.delete(`${instance}/${step}`);
+      });
+    });
   }
 
   /** What the explanations say about an instance at a step, or undefined when none says anything. */
   explanation(instance: number, step: number): ExplanationFacts | undefined {
-    const { commitment, saliency, concepts } = this.explanations;
+    const { commitment, saliency, classScores } = this.explanations;
     const facts: ExplanationFacts = { instance, step, saliency: false };
     const c = commitment?.instances.find((i) => i.instance === instance);
     const s = c ? commitment!.steps.indexOf(step) : -1;
+    const name = (k: number) => commitment?.classNames[k] ?? String(k);
     if (c && s >= 0) {
-      const name = (k: number) => commitment!.classNames[k] ?? String(k);
       Object.assign(facts, { commitmentStep: c.commitmentStep, finalClass: name(c.finalClass), classAtStep: name(c.classes[s]), confidence: c.confidence[s] });
     }
-    const i = concepts ? concepts.trajectories.instances.indexOf(instance) : -1, t = concepts ? concepts.steps.indexOf(step) : -1;
-    if (concepts && i >= 0 && t >= 0) {
-      const K = concepts.names.length, T = concepts.steps.length;
-      facts.concepts = Object.fromEntries(concepts.names.map((name, q) => [name, concepts.projections[(i * T + t) * K + q]]).filter(([, v]) => Number.isFinite(v)));
+    const r = classScores ? classScores.instance.findIndex((v, r) => v === instance && classScores.step[r] === step) : -1;
+    if (r >= 0) {
+      const { k, probabilities } = classScores!;
+      facts.classScores = Array.from({ length: k }, (_, j) => ({ class: name(j), probability: probabilities[r * k + j] }))
+        .sort((a, b) => b.probability - a.probability).slice(0, 3);
     }
+    const concepts = this.conceptScores.get(`${instance}/${step}`);
+    if (concepts) facts.concepts = concepts;
     const row = saliency?.rows.find((r) => r.instance === instance && r.step === step);
     if (row) Object.assign(facts, { saliency: true, insertionAuc: row.curves?.insertion.auc, deletionAuc: row.curves?.deletion.auc });
-    return c || facts.concepts || row ? facts : undefined;
+    if (!(c || facts.classScores || facts.concepts || row)) return undefined;
+    facts.level = this.level(instance, step);
+    return facts;
+  }
+
+  /** The denoising level of an instance at a step from the kept images (see ExplanationFacts.level); computed on demand, per hover. */
+  private level(instance: number, step: number): ExplanationFacts["level"] {
+    const held = [...this.steps].filter((s) => this.images.get(s)?.row.has(instance)).sort((a, b) => a - b);
+    const at = this.image(instance, step);
+    if (!at || held.length === 0) return undefined;
+    const against = held[held.length - 1];
+    const last = this.image(instance, against)!.pixels, first = this.image(instance, held[0])!.pixels;
+    const distance = (x: Float32Array) => Math.sqrt(x.reduce((sum, v, i) => sum + (v - last[i]) ** 2, 0));
+    const d0 = distance(first);
+    return { ssim: imageSimilarity("ssim", last, at.shape).mean(at.pixels), relative: d0 > 0 ? distance(at.pixels) / d0 : NaN, against };
   }
 
   /** The DF-RISE map (H×W) of an instance at a step, or undefined. */

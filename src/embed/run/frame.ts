@@ -51,7 +51,7 @@ export function toFrame(embedding: EvolutionaryEmbedding, quality?: unknown, lik
 }
 
 /** How far the points reach along their lanes (free coordinates), which layouts use to size guides and gaps. */
-function freeSpan({ steps, layout }: Pick<EvolutionaryEmbedding, "steps" | "layout">): FreeSpan {
+export function freeSpan({ steps, layout }: Pick<EvolutionaryEmbedding, "steps" | "layout">): FreeSpan {
   const g = new Float64Array(2);
   let min = Infinity, max = -Infinity;
   for (const s of steps) {

@@ -13,8 +13,8 @@
  *   merge, whichever table they came in.
  * - A step is *complete*, and embedded by the next update, once a row of a
  *   later step has arrived, once it holds `instances` rows (when that option
- *   is set), or once the stream has ended (`end()`). Steps are embedded in
- *   ascending order.
+ *   is set), as soon as it arrives (with `wholeSteps`), or once the stream
+ *   has ended (`end()`). Steps are embedded in ascending order.
  * - A row for a step that is already embedded (or lower than one) is *late*:
  *   `late: "error"` (default) rejects its table with StepOrderError;
  *   `late: "drop"` drops the row and counts it (`droppedRows` in the frames).
@@ -74,7 +74,7 @@ const EXAGGERATION_SHARE = 0.5;
 
 export class IncrementalEmbedder {
   readonly embedding: EvolutionaryEmbedding;
-  private readonly options: Required<Pick<IncrementalOptions, "iterationsPerStep" | "window" | "polish" | "late" | "quality" | "k" | "budgetMs">> & {
+  private readonly options: Required<Pick<IncrementalOptions, "iterationsPerStep" | "window" | "polish" | "late" | "quality" | "k" | "budgetMs" | "wholeSteps">> & {
     instances?: number;
     backlog?: number;
   };
@@ -110,6 +110,7 @@ export class IncrementalEmbedder {
       quality: options.quality ?? true,
       k: options.k ?? 10,
       budgetMs: options.budgetMs ?? 250,
+      wholeSteps: options.wholeSteps ?? false,
       instances: options.instances,
       backlog: options.backlog,
     };
@@ -233,6 +234,22 @@ export class IncrementalEmbedder {
     });
   }
 
+  /** Whether the row (instance, step) is embedded or buffered: what a source that delivers again must not push twice. */
+  holds(instance: number, step: number): boolean {
+    if (this.pending.has(step, instance)) return true;
+    const embedded = this.embedding.steps.find((s) => s.step === step);
+    if (!embedded) return false;
+    // A step's rows are sorted by instance.
+    let lo = 0, hi = embedded.n - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1, id = embedded.instance[mid];
+      if (id === instance) return true;
+      if (id < instance) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return false;
+  }
+
   get stats(): IncrementalStats {
     const { rows, steps } = this.pending.size();
     return {
@@ -349,7 +366,7 @@ export class IncrementalEmbedder {
 
   /** Marks the complete steps; after a push, drops the oldest waiting beyond the backlog (the stream's end adds none). */
   private markComplete(afterPush = false): void {
-    this.pending.markComplete(this.counters.maxStep, this.counters.ended, this.options.instances);
+    this.pending.markComplete(this.counters.maxStep, this.counters.ended, this.options.instances, this.options.wholeSteps);
     const { backlog } = this.options;
     if (backlog === undefined || !afterPush) return;
     const waiting = this.pending.completeSteps();

@@ -20,6 +20,12 @@ export interface IncrementalOptions extends EmbeddingOptions {
   late?: "error" | "drop";
   /** Rows that make a step complete without waiting for a later step (default: none). */
   instances?: number;
+  /**
+   * Each table holds whole steps (default false): a step is complete as soon
+   * as its table arrives, without waiting for a later step. For sources that
+   * gather steps before they pass them on, such as the JetStream consumer.
+   */
+  wholeSteps?: boolean;
   /** Quality figures in each update frame, of its new steps only (default true); the final frame always has them. */
   quality?: boolean;
   /** k of the neighbourhood quality figures (default 10). */
@@ -52,7 +58,7 @@ export interface IncrementalOptions extends EmbeddingOptions {
 export type SavedOptions =
   & Pick<
     IncrementalOptions,
-    "iterationsPerStep" | "window" | "polish" | "late" | "instances" | "quality" | "k" | "exaggeration" | "pcaComponents" | "init" | "seed" | "spec" | "budgetMs" | "backlog"
+    "iterationsPerStep" | "window" | "polish" | "late" | "instances" | "wholeSteps" | "quality" | "k" | "exaggeration" | "pcaComponents" | "init" | "seed" | "spec" | "budgetMs" | "backlog"
   >
   & { optimizer?: GradientDescentOptions; customOptimizer?: string; affinity?: PerplexityOptions };
 

@@ -1,7 +1,8 @@
 /**
  * Rows of steps that arrived but are not embedded yet, grouped by step.
  * A step is *complete* once a row of a later step has arrived, once it holds
- * the expected number of instances, or once the stream has ended; complete
+ * the expected number of instances, once it arrived at all (when tables hold
+ * whole steps), or once the stream has ended; complete
  * steps are taken in ascending order.
  */
 import type { StepInput } from "../../data/per_step.ts";
@@ -40,10 +41,10 @@ export class StepBuffer {
   }
 
   /** Marks the steps that are complete now (see the header). */
-  markComplete(maxStep: number, ended: boolean, instances: number | undefined): void {
+  markComplete(maxStep: number, ended: boolean, instances: number | undefined, whole = false): void {
     const now = performance.now();
     for (const [step, p] of this.pending) {
-      if (Number.isNaN(p.completeAt) && (ended || step < maxStep || (instances !== undefined && p.ids.size >= instances))) p.completeAt = now;
+      if (Number.isNaN(p.completeAt) && (ended || whole || step < maxStep || (instances !== undefined && p.ids.size >= instances))) p.completeAt = now;
     }
   }
 

@@ -1,0 +1,125 @@
+/**
+ * `embedRun`: the embedder process of a run on JetStream. It reads the
+ * run's whole steps from a durable consumer (any number of producers),
+ * encodes them, embeds each as it comes (the incremental embedder), and
+ * after every update writes its checkpoint (atomically), acknowledges the
+ * steps that update embedded, and fans the frame and the lineage tree out
+ * to the run's watchers. When every producer has ended it runs the polish
+ * pass and writes the final frame.
+ *
+ * Killed at any moment, it resumes from its checkpoint: the steps the
+ * checkpoint holds are not embedded again (their messages, delivered again,
+ * are dropped and counted), the rest arrive again, and the final frame is
+ * the one an uninterrupted run on the same rows makes.
+ */
+import { concatMap, defer, finalize, mergeMap, type Observable, tap } from "rxjs";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { type FrameTable, readFrameTable } from "../data/frame_table.ts";
+import { splitColumns } from "../data/per_step.ts";
+import { readStepTable } from "../data/step_table.ts";
+import type { DataLimits } from "../data/sizes.ts";
+import type { Encoder } from "../encoders/encoder.ts";
+import { IncrementalEmbedder, type IncrementalStats } from "../embed/run/incremental.ts";
+import type { IncrementalOptions } from "../embed/run/incremental_options.ts";
+import { Lineage, type LineageOptions } from "../lineage/lineage.ts";
+import { readFileBytes } from "../runtime/read_files.ts";
+import { writeOutput, writeTable } from "../runtime/write_files.ts";
+import { encode } from "../stream/encode.ts";
+import { evolve } from "../stream/evolve.ts";
+import { publishUpdate } from "./publish_update.ts";
+import { StepConsumer, type StepConsumerStats } from "./step_consumer.ts";
+
+export interface EmbedRunOptions extends Omit<IncrementalOptions, "wholeSteps"> {
+  run: string;
+  /** Every producer of the run, by name. */
+  producers: readonly string[];
+  /** The checkpoint file: written after every update, read on start when it exists. */
+  checkpoint: string;
+  /** Where the final frame is written (an Arrow IPC file, atomically). */
+  out?: string;
+  /** The durable consumer's name (default "embedder"). */
+  durable?: string;
+  /** Applied in turn to each step (none: the producers send features). */
+  encoders?: readonly Encoder[];
+  /** Grow the lineage tree and publish it with each frame (default true; or its options). */
+  tree?: boolean | LineageOptions;
+  /** Publish frames and the tree for watchers (default true). */
+  fanOut?: boolean;
+  ackWaitMs?: number;
+  maxAckPending?: number;
+  limits?: DataLimits;
+}
+
+/** A durable update: its frame, checkpointed and acknowledged, with what the consumer and the embedder have seen so far. */
+export interface RunUpdate {
+  frame: FrameTable;
+  consumer: StepConsumerStats;
+  embedder: IncrementalStats;
+}
+
+/**
+ * @example
+ * ```ts
+ * const nc = await connect({ servers: "127.0.0.1:4222" });
+ * const last = await lastValueFrom(embedRun(nc, {
+ *   run: "digits", producers: ["gpu0", "gpu1"], checkpoint: "digits.ckpt.arrow", out: "digits.frames.arrow",
+ *   encoders: [pixelEncoder()], seed: 1,
+ * }));
+ * console.log(last.consumer.duplicateRows, "rows delivered twice, dropped");
+ * ```
+ * Unsubscribing stops it; what was not checkpointed is delivered again to the next start.
+ */
+export function embedRun(nc: NatsConnection, options: EmbedRunOptions): Observable<RunUpdate> {
+  return defer(async () => {
+    const { run, producers, checkpoint, out, durable, encoders = [], tree = true, fanOut = true, ackWaitMs, maxAckPending, limits, ...incremental } = options;
+    const saved = await readFileBytes(checkpoint).catch(() => undefined);
+    const embedder = saved
+      ? IncrementalEmbedder.restore(saved, { ...incremental, wholeSteps: true })
+      : new IncrementalEmbedder({ ...incremental, wholeSteps: true });
+    const embedded = embedder.embedding.steps;
+    const consumer = await StepConsumer.open(nc, {
+      run,
+      producers,
+      durable,
+      embeddedThrough: embedded.length > 0 ? embedded[embedded.length - 1].step : -1,
+      holds: (instance, step) => embedder.holds(instance, step),
+      ackWaitMs,
+      maxAckPending,
+      limits,
+    });
+    const lineage = tree ? new Lineage({ seed: incremental.seed, ...(tree === true ? {} : tree) }) : undefined;
+    // The tree of a restored run: its embedded steps again (the clustering is seeded, so it is the same tree).
+    lineage?.prompts.push(...embedder.embedding.prompts);
+    for (const s of embedded) lineage?.addStep(s);
+    const view = embedder.embedding.layout.name;
+
+    const durableUpdate = async (frame: FrameTable): Promise<RunUpdate> => {
+      const bytes = await embedder.checkpoint();
+      await writeOutput(checkpoint, bytes);
+      const update = readFrameTable(frame).update!;
+      const through = embedder.embedding.steps[embedder.embedding.steps.length - 1]?.step;
+      // Every step the frame shows is in the checkpoint just written.
+      const shown = Math.max(-1, ...update.steps, update.final && through !== undefined ? through : -1);
+      if (update.final && out) await writeTable(out, frame);
+      consumer.acknowledge(shown);
+      if (update.final) consumer.finish();
+      if (fanOut) await publishUpdate(nc, { run, view, update: update.update, frame, tree: lineage?.tree() });
+      return { frame, consumer: consumer.stats, embedder: embedder.stats };
+    };
+
+    return encoders.reduce((steps$, encoder) => steps$.pipe(encode(encoder)), consumer.steps()).pipe(
+      tap((table) => {
+        if (!lineage) return;
+        const cols = readStepTable(table, { features: true });
+        const code = cols.prompts.map((label) => {
+          const i = lineage.prompts.indexOf(label);
+          return i >= 0 ? i : lineage.prompts.push(label) - 1;
+        });
+        for (const s of splitColumns(cols)) lineage.addStep({ ...s, prompt: s.prompt.map((c) => code[c]) });
+      }),
+      evolve(embedder),
+      concatMap(durableUpdate),
+      finalize(() => embedder.dispose()),
+    );
+  }).pipe(mergeMap((updates) => updates));
+}
