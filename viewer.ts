@@ -1,7 +1,7 @@
 /**
  * diffusion-life/viewer: the live viewer — a session that turns frames into
- * events, a web app (page, event stream, images) and a loopback HTTP server
- * for Node, Deno and Bun.
+ * events, a web app (page, event stream, images, the hovered node's local
+ * latent basis) and a loopback HTTP server for Node, Deno and Bun.
  *
  * @module
  */
@@ -10,3 +10,4 @@ export { type ViewerEvent, type ViewName, ViewerSession } from "./src/viewer/vie
 export { type ViewerAppOptions, type ViewerAsset, type ViewerAssets, viewerApp } from "./src/viewer/app.ts";
 export { type Handler, type RunningServer, serve, type ServeOptions } from "./src/runtime/server.ts";
 export { startViewer, viewerAssets } from "./src/viewer/start.ts";
+export { BasisPanel, type BasisPanelOptions } from "./src/viewer/basis_panel.ts";

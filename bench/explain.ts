@@ -11,7 +11,10 @@
  *   a run of EXPLAIN_BIAS_INSTANCES (default 200) unconditional instances
  *   alone, where the χ² approximation holds (expected counts near 20);
  * - saliency: per step, the mean insertion and deletion AUC of the DF-RISE
- *   order against a random order (2 random orders per row).
+ *   order against a random order (2 random orders per row);
+ * - live (the first source): what `watch --explain` adds per step — `commit`
+ *   (classify, update the commitment) and one step's concepts on 64-d digit
+ *   features — and per hover (the session's facts with the level), in ms.
  *
  * Size: EXPLAIN_PROMPTS (default "any,0,1,3,7"), EXPLAIN_INSTANCES (20 per
  * prompt), EXPLAIN_STEPS (20), EXPLAIN_MASKS (500), EXPLAIN_SALIENCY_INSTANCES
@@ -30,9 +33,13 @@ import {
   classBias,
   closedFormDenoiser,
   collectSteps,
+  commit,
   commitment,
+  concepts,
   conditionsOf,
   type Denoiser,
+  type Encoder,
+  encodeTable,
   explainSaliency,
   inputOf,
   planSampler,
@@ -43,7 +50,11 @@ import {
   type SaliencyAtStep,
   sampleDiffusion,
   type SamplerOptions,
+  type StepTable,
+  tablesPerStep,
 } from "../mod.ts";
+import { ViewerSession } from "../viewer.ts";
+import { from, lastValueFrom } from "rxjs";
 import { digitEncoder, digitUnet } from "../onnx.ts";
 import { loadMnist, MNIST_DIM, MNIST_SHAPE, type MnistPrompt, mnistPromptLabel } from "../mnist.ts";
 import { type BenchCase, round } from "./bench.ts";
@@ -89,6 +100,7 @@ export const explainCase: BenchCase = {
         yield { measure: "cost", source, prompt: prompt.label, guidance: sampler.guidance, masks, ms: Math.round(rise.ms), masksPerSecond: Math.round(masks / (rise.ms / 1000)) };
       }
 
+      if (source === sources[0][0]) yield { measure: "live", source, ...await liveCost(table, classifier) };
       const c = await commitment(table, { classifier });
       figures[`commitment-${source}.svg`] = renderCommitmentSvg(c, { title: `When do generations commit? (${source}, guidance ${sampler.guidance})` });
       for (const d of c.distributions) {
@@ -146,3 +158,22 @@ export const explainCase: BenchCase = {
     }
   },
 };
+
+/** Per step, what runLive's `explain` adds, and a hover's facts; means in ms. */
+async function liveCost(table: StepTable, classifier: Encoder) {
+  const steps = tablesPerStep(table);
+  let t = performance.now();
+  await lastValueFrom(from(steps).pipe(commit({ classifier })));
+  const commitMs = (performance.now() - t) / steps.length;
+  const features = tablesPerStep(await encodeTable(table, await digitEncoder({ output: "embedding" })));
+  t = performance.now();
+  const session = new ViewerSession();
+  const baseline = readStepTable(features[0]).prompts.includes("any digit") ? "any digit" : undefined;
+  for (const step of features) session.addConcepts(concepts(step, { baseline }));
+  const conceptMs = (performance.now() - t) / steps.length;
+  for (const step of steps) session.addSteps(step);
+  const cols = readStepTable(steps[Math.floor(steps.length / 2)]);
+  t = performance.now();
+  for (let r = 0; r < cols.instance.length; r++) session.explanation(cols.instance[r], cols.step[r]);
+  return { rowsPerStep: cols.instance.length, commitMsPerStep: round(commitMs, 1), conceptMsPerStep: round(conceptMs, 1), hoverMs: round((performance.now() - t) / cols.instance.length, 2) };
+}

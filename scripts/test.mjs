@@ -1,5 +1,5 @@
 // The test command: type check, then the uvu suites under Node, Deno and Bun
-// (installing Debian's chromium first when it is missing, for the browser test),
+// (installing Debian's chromium and nats-server first when they are missing),
 // then, once, the consumer stage (test/consumer.mjs: the packed package
 // installed into temporary apps, under all three runtimes; deno check and
 // deno publish --dry-run). Ends with one line "N passed, N failed" summed over
@@ -24,12 +24,17 @@ const runtimes = [
 let passed = 0, failed = 0;
 const summary = [];
 
-// The browser test drives Debian's chromium: install it on a fresh machine (as root, with apt).
-if (!consumerOnly && !["/usr/bin/chromium", "/usr/bin/chromium-browser"].some((p) => existsSync(p)) && process.getuid?.() === 0 && existsSync("/usr/bin/apt-get")) {
-  console.log("== installing chromium (apt-get) for the browser test");
+// Debian packages the tests drive, installed on a fresh machine (as root, with apt): chromium for
+// the browser test, nats-server for the JetStream tests (which start and stop it themselves).
+const missing = [
+  ["chromium", ["/usr/bin/chromium", "/usr/bin/chromium-browser"]],
+  ["nats-server", ["/usr/sbin/nats-server", "/usr/bin/nats-server"]],
+].filter(([, paths]) => !paths.some((p) => existsSync(p))).map(([name]) => name);
+if (!consumerOnly && missing.length > 0 && process.getuid?.() === 0 && existsSync("/usr/bin/apt-get")) {
+  console.log(`== installing ${missing.join(", ")} (apt-get) for the browser and JetStream tests`);
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   spawnSync("apt-get", ["update"], { stdio: "inherit", env });
-  spawnSync("apt-get", ["install", "-y", "chromium"], { stdio: "inherit", env });
+  spawnSync("apt-get", ["install", "-y", ...missing], { stdio: "inherit", env });
 }
 
 if (!consumerOnly) {

@@ -21,9 +21,9 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { headers } from "@nats-io/nats-core";
 import { tableFromIPC, tableToIPC } from "apache-arrow";
 import { lastValueFrom, toArray } from "rxjs";
-import { readFrameTable } from "../mod.ts";
+import { readFrameTable, readStepTable, stepTable } from "../mod.ts";
 import { buildStepTable } from "../src/data/step_table.ts";
-import { ensureRunStream, followRun, HEADER, type RunEvent } from "../nats.ts";
+import { ensureRunStream, followRun, HEADER, publishEnd, publishStepTable, type RunEvent, StepConsumer } from "../nats.ts";
 import { NATS_SERVER, NatsServer } from "./nats_server.ts";
 
 const g = globalThis as { Deno?: unknown; Bun?: unknown };
@@ -135,6 +135,30 @@ if (!NATS_SERVER) {
         assert.equal(frames.map((x) => x.frame.numRows), e.lines.map((l) => l.rows));
         assert.is(seen.filter((x) => x.kind === "tree").length, e.lines.length, "a tree with every frame");
       }
+    } finally {
+      await nc.close();
+    }
+  });
+
+  test("a step wider than a message travels in parts and is read back whole, in instance order", async () => {
+    const nc = await connect({ servers: server.url });
+    try {
+      const run = "wide", dim = 4096, n = 300; // 4.9 MB of features: five or more messages of at most 1 MiB
+      const instance = Int32Array.from({ length: n }, (_, i) => n - 1 - i); // descending: read back ascending
+      const features = Float32Array.from({ length: n * dim }, (_, i) => Math.sin(i));
+      const table = stepTable({ instance, prompt: new Int32Array(n), prompts: ["p"], step: new Int32Array(n).fill(2), features, featureDim: dim });
+      const [published] = await publishStepTable(nc, table, { run, producer: "solo" });
+      assert.ok(published.parts >= 5, `${published.parts} parts`);
+      await publishEnd(nc, { run, producer: "solo", steps: [2] });
+      const consumer = await StepConsumer.open(nc, { run, producers: ["solo"] });
+      const [back] = await lastValueFrom(consumer.steps().pipe(toArray()));
+      const cols = readStepTable(back, { features: true });
+      assert.equal(Array.from(cols.instance), Array.from({ length: n }, (_, i) => i));
+      const row = 17, original = n - 1 - row;
+      assert.equal(Array.from(cols.features!.subarray(row * dim, row * dim + 8)), Array.from(features.subarray(original * dim, original * dim + 8)));
+      consumer.acknowledge(2);
+      consumer.finish();
+      assert.is(consumer.stats.rows, n);
     } finally {
       await nc.close();
     }

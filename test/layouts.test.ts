@@ -79,6 +79,29 @@ for (const make of LAYOUTS) {
   });
 }
 
+test("radial display: rings never overlap, and every ring is drawn with the same shape", () => {
+  const fitted = radial().fit(500), R = fitted.scale, p = new Float64Array(2), out = new Float64Array(4);
+  const drawn = (shown: Layout, t: number, f: number, d: number) => {
+    shown.place(t, f, d, p);
+    shown.display(p[0], p[1], t, out);
+    return [out[0], out[1]];
+  };
+  for (const lanes of [2, 10, 50]) {
+    const shown = fitted.arrange(lanes, SPAN);
+    for (let t = 0; t + 1 < lanes; t++) {
+      const outer = Math.hypot(...drawn(shown, t, 0.2, 100 * R)), inner = Math.hypot(...drawn(shown, t + 1, 0.2, -R + 1e-9));
+      assert.ok(outer < inner, `${lanes} lanes: ring ${t} reaches ${outer}, ring ${t + 1} starts at ${inner}`);
+    }
+  }
+  // Across the lane against along it, at the lane centre: the same ratio on every ring.
+  const shown = fitted.arrange(10, SPAN), h = 1e-4;
+  const ratios = [0, 4, 9].map((t) => {
+    const [x0, y0] = drawn(shown, t, 0.2, 0), [x1, y1] = drawn(shown, t, 0.2, h), [x2, y2] = drawn(shown, t, 0.2 + h / R, 0);
+    return Math.hypot(x1 - x0, y1 - y0) / Math.hypot(x2 - x0, y2 - y0);
+  });
+  for (const r of ratios) assert.ok(Math.abs(r - ratios[0]) < 1e-6 && r > 0.4 && r <= 1, `ratios ${ratios}`);
+});
+
 test("a user's layout with horizontal lanes: embedSteps, then rows at y = −gap·t whose guides enclose the points", async () => {
   const steps = clusteredSteps(5, 24, 6, 2);
   const table = stepTable({

@@ -26,6 +26,11 @@ diffusion-life.scheduler (the scheduler's class name).
 `ArrowStepWriter` is usable on its own with any diffusers pipeline that takes
 `callback_on_step_end`: pass it as the callback and "latents" in
 `callback_on_step_end_tensor_inputs`.
+
+With --nats URL --run NAME --producer NAME the steps go to a run on NATS
+JetStream instead (nats_sink.py; `pip install nats-py`), one producer of the
+run per GPU: give each its own --instance-offset and --seed, and run
+`diffusion-life embed-run --nats URL --run NAME --producers ...` once.
 """
 
 import argparse
@@ -39,7 +44,7 @@ import torch
 class ArrowStepWriter:
     """A `callback_on_step_end` that writes x̂0 of every step as an Arrow record batch."""
 
-    def __init__(self, pipe, sink, prompts, images_per_prompt, space="latent", noisy=False, model=""):
+    def __init__(self, pipe, sink, prompts, images_per_prompt, space="latent", noisy=False, model="", instance_offset=0):
         if space not in ("latent", "decoded"):
             raise ValueError(f"space must be 'latent' or 'decoded', not {space!r}")
         if noisy and space != "latent":
@@ -48,6 +53,7 @@ class ArrowStepWriter:
         self.prompts = list(prompts)
         self.images_per_prompt = images_per_prompt
         self.model = model
+        self.instance_offset = instance_offset
         self.writer = None
         self._x0 = self._xt = None
         self._wrap_scheduler(pipe.scheduler)
@@ -109,11 +115,13 @@ class ArrowStepWriter:
     def __call__(self, pipe, step_index, timestep, callback_kwargs):
         image = self._image(self._x0).float().cpu()
         n = image.shape[0]
+        schema = self._schema(tuple(image.shape[1:]))
+        # A NATS sink takes record batches; a file or stdout, an IPC stream.
         if self.writer is None:
-            self.writer = pa.ipc.new_stream(self.sink, self._schema(tuple(image.shape[1:])))
+            self.writer = self.sink if hasattr(self.sink, "write_batch") else pa.ipc.new_stream(self.sink, schema)
         vectors = lambda t: pa.FixedSizeListArray.from_arrays(pa.array(t.reshape(-1).numpy(), pa.float32()), t[0].numel())
         columns = [
-            pa.array(range(n), pa.int32()),
+            pa.array(range(self.instance_offset, self.instance_offset + n), pa.int32()),
             pa.DictionaryArray.from_arrays(
                 pa.array([i // self.images_per_prompt for i in range(n)], pa.int32()), pa.array(self.prompts, pa.string())
             ),
@@ -123,14 +131,18 @@ class ArrowStepWriter:
         ]
         if self.noisy:
             columns.append(vectors(self._xt.float().cpu()))
-        self.writer.write_batch(pa.record_batch(columns, schema=self.writer.schema))
-        self.sink.flush()  # the reader sees this step now, not when the run ends
+        self.writer.write_batch(pa.record_batch(columns, schema=schema))
+        if hasattr(self.sink, "flush"):
+            self.sink.flush()  # the reader sees this step now, not when the run ends
         return callback_kwargs
 
     def close(self):
-        if self.writer is not None:
+        if self.writer is not None and self.writer is not self.sink:
             self.writer.close()
-        self.sink.flush()
+        if hasattr(self.sink, "flush"):
+            self.sink.flush()
+        else:
+            self.sink.close()  # the NATS sink publishes the producer's end
 
 
 SCHEDULERS = {
@@ -153,7 +165,13 @@ def main():
     parser.add_argument("--noisy", action="store_true", help="also write x_t (latent space only)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="-", help="a file, or - for stdout (default)")
+    parser.add_argument("--nats", help="publish to a run on NATS JetStream at this URL instead of --out")
+    parser.add_argument("--run", help="the run's name (with --nats)")
+    parser.add_argument("--producer", default="0", help="this producer's name in the run (with --nats; default 0)")
+    parser.add_argument("--instance-offset", type=int, default=0, help="added to every instance id (several producers of one run)")
     args = parser.parse_args()
+    if args.nats and not args.run:
+        parser.error("--nats needs --run")
 
     import diffusers
 
@@ -164,8 +182,13 @@ def main():
         pipe.scheduler = getattr(diffusers, SCHEDULERS[args.scheduler]).from_config(pipe.scheduler.config)
     pipe.set_progress_bar_config(disable=True)  # stdout may carry the stream; keep it clean
 
-    sink = sys.stdout.buffer if args.out == "-" else open(args.out, "wb")
-    writer = ArrowStepWriter(pipe, sink, args.prompt, args.images_per_prompt, args.space, args.noisy, args.model)
+    if args.nats:
+        from nats_sink import NatsStepSink
+
+        sink = NatsStepSink(args.nats, args.run, args.producer)
+    else:
+        sink = sys.stdout.buffer if args.out == "-" else open(args.out, "wb")
+    writer = ArrowStepWriter(pipe, sink, args.prompt, args.images_per_prompt, args.space, args.noisy, args.model, args.instance_offset)
     try:
         pipe(
             prompt=args.prompt,
@@ -178,7 +201,7 @@ def main():
         )
     finally:
         writer.close()
-        if sink is not sys.stdout.buffer:
+        if sink is not sys.stdout.buffer and not args.nats:
             sink.close()
 
 

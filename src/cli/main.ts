@@ -14,8 +14,10 @@ import { generate } from "./generate.ts";
 import { watch } from "./watch.ts";
 import { explain } from "./explain.ts";
 import { geometry } from "./geometry.ts";
+import { publish } from "./publish.ts";
+import { runEmbedder } from "./run_embedder.ts";
 
-const COMMANDS: readonly Command[] = [generate, embed, watch, explain, geometry];
+const COMMANDS: readonly Command[] = [generate, embed, watch, explain, geometry, publish, runEmbedder];
 
 const USAGE = [
   "Usage: diffusion-life <command> [options]",

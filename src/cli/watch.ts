@@ -27,10 +27,12 @@ import { basisEngine } from "./geometry.ts";
 import { GENERATOR_FLAGS, generatorOptions } from "./generate.ts";
 import { chooseLayouts, knownLayoutNames } from "./layouts.ts";
 import { progressBar } from "./progress.ts";
+import { NATS_FLAGS } from "./nats_flags.ts";
+import { watchRun } from "./watch_run.ts";
 
 export const watch: Command = {
   name: "watch",
-  summary: "Serve the live viewer while the default generator runs (or a recording is replayed, or stdin streams in).",
+  summary: "Serve the live viewer while the default generator runs (or a recording is replayed, stdin streams in, or a run on NATS is embedded).",
   positionals: "[<steps.arrow> | -]",
   flags: {
     host: { type: "string", value: "<host>", help: "interface to listen on (default 127.0.0.1: this machine only)" },
@@ -48,6 +50,7 @@ export const watch: Command = {
     interval: { type: "string", value: "<ms>", help: "pause between the steps of a replayed file (default 200)" },
     backlog: { type: "string", value: "<n>", help: "complete steps that may wait for the embedder; more, and the oldest are dropped (default: no limit)" },
     once: { type: "boolean", help: "stop serving when the generation is done" },
+    ...NATS_FLAGS,
     basis: {
       type: "boolean",
       help: "the hovered point shows its local latent basis: the 6 directions of x_t the denoiser is most sensitive to (the U-Net's full Jacobian: seconds a point)",
@@ -60,6 +63,11 @@ export const watch: Command = {
   },
   async run(args, io) {
     if (args.positionals.length > 1) throw new UsageError("watch takes at most one step table: a file, or - for stdin");
+    // A run on NATS: its embedder (embed-run) makes the frames; this viewer follows them.
+    if (args.string("nats") !== undefined) {
+      if (args.positionals.length > 0) throw new UsageError("watch --nats follows a run: it takes no step table");
+      return watchRun(args, io);
+    }
     const [input] = args.positionals;
     const port = args.integer("port", 8080, 0, 65535);
     const host = args.string("host") ?? "127.0.0.1";

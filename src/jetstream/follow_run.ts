@@ -7,13 +7,13 @@
  */
 import type { JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { merge, Observable } from "rxjs";
+import { last, merge, Observable, share, takeUntil } from "rxjs";
 import { type FrameTable, readFrameTable } from "../data/frame_table.ts";
 import { asStepTable, type StepTable } from "../data/step_table.ts";
 import type { LineageTree } from "../lineage/lineage.ts";
 import { decodeFrame, decodeLineage, join } from "./fan_out_messages.ts";
 import { natsClient } from "./nats_client.ts";
-import { HEADER, parsePart, runSubjects } from "./run_subjects.ts";
+import { ensureRunStream, HEADER, parsePart, type RunSubjects, runSubjects } from "./run_subjects.ts";
 import { readPart } from "./table_parts.ts";
 
 export type RunEvent =
@@ -38,7 +38,7 @@ export interface FollowOptions {
  */
 export function followRun(nc: NatsConnection, options: FollowOptions): Observable<RunEvent> {
   const subjects = runSubjects(options.run);
-  const updates = ordered(nc, subjects.stream, subjects.frames, (msgs, emit) => {
+  const updates = ordered(nc, subjects, subjects.frames, (msgs, emit) => {
     const chunks = new Map<string, Uint8Array[]>();
     return (msg: JsMsg) => {
       const view = msg.headers?.get(HEADER.view) ?? "", update = Number(msg.headers?.get(HEADER.update));
@@ -57,7 +57,7 @@ export function followRun(nc: NatsConnection, options: FollowOptions): Observabl
     };
   });
   if (!options.steps) return updates;
-  const steps = ordered(nc, subjects.stream, subjects.steps, (_, emit) => (msg: JsMsg) => {
+  const steps = ordered(nc, subjects, subjects.steps, (_, emit) => (msg: JsMsg) => {
     if (msg.headers?.get(HEADER.end) || !msg.headers?.get(HEADER.step)) return;
     try {
       emit({ kind: "steps", table: asStepTable(readPart(msg.data)) });
@@ -65,23 +65,17 @@ export function followRun(nc: NatsConnection, options: FollowOptions): Observabl
       // A malformed part is the embedder's dead letter; a watcher passes over it.
     }
   });
-  return new Observable<RunEvent>((subscriber) => {
-    // The images stop with the updates: after the final frame, or when either fails.
-    const all = merge(updates, steps).subscribe(subscriber);
-    const done = updates.subscribe({ complete: () => all.unsubscribe(), error: () => all.unsubscribe() });
-    return () => {
-      all.unsubscribe();
-      done.unsubscribe();
-    };
-  });
+  // The images stop with the updates: after the final frame.
+  const shared = updates.pipe(share());
+  return merge(shared, steps.pipe(takeUntil(shared.pipe(last(undefined, null)))));
 }
 
 type Handler = (msg: JsMsg) => void;
 
-/** An ordered consumer of `filter` from the stream's start, each message handed to the handler `make` returns. */
+/** An ordered consumer of `filter` from the run stream's start, each message handed to the handler `make` returns. */
 function ordered(
   nc: NatsConnection,
-  stream: string,
+  stream: RunSubjects,
   filter: string,
   make: (control: { complete(): void }, emit: (e: RunEvent) => void) => Handler,
 ): Observable<RunEvent> {
@@ -89,7 +83,9 @@ function ordered(
     let stop: (() => void) | undefined, stopped = false;
     (async () => {
       const { jetstream, DeliverPolicy } = await natsClient();
-      const consumer = await jetstream(nc).consumers.get(stream, { filter_subjects: filter, deliver_policy: DeliverPolicy.All });
+      // A watcher may start before any producer: the stream is made by whoever comes first.
+      await ensureRunStream(await jetstream(nc).jetstreamManager(), stream.run);
+      const consumer = await jetstream(nc).consumers.get(stream.stream, { filter_subjects: filter, deliver_policy: DeliverPolicy.All });
       const messages = await consumer.consume();
       stop = () => messages.stop();
       if (stopped) return stop();

@@ -2,8 +2,8 @@
  * The hovered node's local latent basis in the live viewer (`watch --basis`,
  * route `/basis?instance=I&step=S`): the panel keeps each row's x_t as the
  * steps come and, when a page asks, computes the top-k basis there with the
- * generating denoiser's engine and draws its vectors side by side (red +,
- * blue −, each scaled to its own largest value).
+ * generating denoiser's engine and draws its vectors in a grid, three to a
+ * row (red +, blue −, each scaled to its own largest value).
  *
  * A basis costs from a fraction of a second (the closed form) to seconds
  * (the U-Net's full Jacobian), so requests run one at a time, a request
@@ -25,7 +25,7 @@ export interface BasisPanelOptions {
   range?: readonly [number, number];
 }
 
-const GAP = 2;
+const GAP = 2, COLUMNS = 3;
 
 export class BasisPanel {
   readonly #points = new Map<string, { xt: Float32Array; prompt: string; timestep: number; width: number; height: number }>();
@@ -81,26 +81,28 @@ export class BasisPanel {
   }
 }
 
-/** k vectors of w×h in a row, GAP white pixels apart. */
+/** k vectors of w×h, v1 first, in rows of up to COLUMNS (the panel's width), GAP white pixels apart. */
 function drawVectors(vectors: Float64Array, k: number, w: number, h: number): Uint8Array {
-  const width = k * w + (k - 1) * GAP;
-  const data = new Uint8Array(width * h * 3).fill(255);
+  const columns = Math.min(k, COLUMNS), rows = Math.ceil(k / columns);
+  const width = columns * w + (columns - 1) * GAP, height = rows * h + (rows - 1) * GAP;
+  const data = new Uint8Array(width * height * 3).fill(255);
   for (let c = 0; c < k; c++) {
     const v = vectors.subarray(c * w * h, (c + 1) * w * h);
+    const ox = (c % columns) * (w + GAP), oy = Math.floor(c / columns) * (h + GAP);
     let big = 0;
     for (const x of v) big = Math.max(big, Math.abs(x));
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {
         const t = big > 0 ? v[y * w + x] / big : 0;
         const a = Math.round(255 * (1 - Math.abs(t)));
-        data.set(t >= 0 ? [255, a, a] : [a, a, 255], (y * width + c * (w + GAP) + x) * 3);
+        data.set(t >= 0 ? [255, a, a] : [a, a, 255], ((oy + y) * width + ox + x) * 3);
       }
     }
   }
-  return new Uint8Array(encodePng({ width, height: h, data, channels: 3, depth: 8 }));
+  return new Uint8Array(encodePng({ width, height, data, channels: 3, depth: 8 }));
 }
 
-/** The `/basis` route: 400 without integer parameters, 404 without the node or a panel; else the PNG, streamed once computed. */
+/** The `/basis` route: 400 without integer parameters, 404 without the node or a panel; else the PNG, sent once computed. */
 export function basisResponse(panel: BasisPanel | undefined, params: URLSearchParams, signal: AbortSignal): Response {
   const int = (name: string) => {
     const raw = params.get(name);
@@ -111,14 +113,13 @@ export function basisResponse(panel: BasisPanel | undefined, params: URLSearchPa
   if (instance === undefined || step === undefined) return text(400, "instance and step must be given, as integers\n");
   if (!panel) return text(404, "no basis panel (watch --basis)\n");
   if (!panel.has(instance, step)) return text(404, `no x_t of instance ${instance} at step ${step}\n`);
-  // The handler answers at once; the body follows when the basis is done (an error or no basis ends it broken, and the page hides the panel).
+  // The handler answers at once; the body follows when the basis is done. No basis there (J = 0,
+  // a failed engine, a page gone) leaves it empty: not an image, so the page hides the panel.
   const body = new ReadableStream<Uint8Array>({
     async start(controller) {
       const png = await panel.png(instance, step, signal).catch(() => undefined);
-      if (png) {
-        controller.enqueue(png);
-        controller.close();
-      } else controller.error(new Error(`no basis at instance ${instance}, step ${step}`));
+      if (png) controller.enqueue(png);
+      controller.close();
     },
   });
   return new Response(body, { headers: { "content-type": "image/png", "cache-control": "no-store" } });

@@ -459,6 +459,7 @@ function clearHover() {
   $("hover").hidden = true;
   $("hover-caption").textContent = "";
   $("explain").hidden = true;
+  $("basis").hidden = true;
   draw();
 }
 
@@ -491,6 +492,14 @@ async function showExplanation(instance, step) {
   $("explain").hidden = false;
 }
 
+/** The basis panel of the hovered point (watch --basis; a server without it answers 404 and the panel stays hidden). */
+function showBasis(instance, step) {
+  const img = $("basis-image"), key = `${instance}/${step}`;
+  img.onload = () => void ($("basis").hidden = state.hovered !== key);
+  img.onerror = () => void ($("basis").hidden = true);
+  img.src = `/basis?instance=${instance}&step=${step}`; // a new src cancels the last one's request
+}
+
 canvas.addEventListener("mousemove", (e) => {
   const rect = canvas.getBoundingClientRect();
   const mx = e.clientX - rect.left, my = e.clientY - rect.top;
@@ -513,6 +522,7 @@ canvas.addEventListener("mousemove", (e) => {
   $("hover-caption").textContent = `${what} · ${state.prompts[best.prompt] ?? ""} · step ${best.step}${committed}`;
   $("hover").hidden = false;
   showExplanation(best.instance, best.step);
+  showBasis(best.instance, best.step);
   draw();
 });
 canvas.addEventListener("mouseleave", clearHover);
