@@ -4,6 +4,7 @@ import { embeddingCase } from "./embedding.ts";
 import { encodersCase } from "./encoders.ts";
 import { explainCase } from "./explain.ts";
 import { geometryCase } from "./geometry.ts";
+import { jetstreamCase } from "./jetstream.ts";
 import { liveCase, viewerCase } from "./live.ts";
 import { millionCase } from "./million.ts";
 import { neighborsCase, peersCase, repulsionCase, scaleCase } from "./scale.ts";
@@ -14,4 +15,4 @@ import { transformCase } from "./transform.ts";
 import { unetCase } from "./unet.ts";
 import { webgpuCase } from "./webgpu.ts";
 
-export const cases: BenchCase[] = [embeddingCase, encodersCase, repulsionCase, neighborsCase, peersCase, sklearnCase, scaleCase, millionCase, streamingCase, liveCase, viewerCase, transformCase, webgpuCase, onnxDenoiserCase, arrowIngestCase, geometryCase, unetCase, explainCase];
+export const cases: BenchCase[] = [embeddingCase, encodersCase, repulsionCase, neighborsCase, peersCase, sklearnCase, scaleCase, millionCase, streamingCase, liveCase, viewerCase, transformCase, webgpuCase, onnxDenoiserCase, arrowIngestCase, jetstreamCase, geometryCase, unetCase, explainCase];

@@ -4,22 +4,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tableFromIPC } from "apache-arrow";
-import type { CliIO } from "../src/cli/args.ts";
-import { main } from "../src/cli/main.ts";
+import { runCli as run } from "./cli_run.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "diffusion-life-geometry-"));
 
-async function run(argv: string[], signal = new AbortController().signal): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "", stderr = "";
-  const io: CliIO = {
-    stdout: async (data) => void (stdout += typeof data === "string" ? data : new TextDecoder().decode(data)),
-    stderr: (text) => void (stderr += text),
-    stdin: async function* () {},
-    stderrIsTTY: false,
-    signal,
-  };
-  return { code: await main(argv, io), stdout, stderr };
-}
 
 test("cli geometry: the closed form's tables of a generated table, with progress", async () => {
   const steps = join(dir, "steps.arrow"), out = join(dir, "out");

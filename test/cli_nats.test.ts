@@ -9,21 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tableFromIPC } from "apache-arrow";
 import { readFileSync } from "node:fs";
-import type { CliIO } from "../src/cli/args.ts";
-import { main } from "../src/cli/main.ts";
 import { NATS_SERVER, NatsServer } from "./nats_server.ts";
+import { runCli as run } from "./cli_run.ts";
 
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "", stderr = "";
-  const io: CliIO = {
-    stdout: async (data) => void (stdout += typeof data === "string" ? data : new TextDecoder().decode(data)),
-    stderr: (text) => void (stderr += text),
-    stdin: async function* () {},
-    stderrIsTTY: false,
-    signal: new AbortController().signal,
-  };
-  return { code: await main(argv, io), stdout, stderr };
-}
 
 const SMALL = ["--prompts", "3,7", "--instances", "3", "--steps", "4", "--digits-per-class", "30"];
 

@@ -5,23 +5,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tableFromIPC } from "apache-arrow";
-import type { CliIO } from "../src/cli/args.ts";
-import { main } from "../src/cli/main.ts";
 import { checkSpec, DEFAULT_SPEC, readSpec } from "../mod.ts";
+import { runCli as run } from "./cli_run.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "diffusion-life-cli-spec-"));
 
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "", stderr = "";
-  const io: CliIO = {
-    stdout: async (data) => void (stdout += typeof data === "string" ? data : new TextDecoder().decode(data)),
-    stderr: (text) => void (stderr += text),
-    stdin: async function* () {},
-    stderrIsTTY: false,
-    signal: new AbortController().signal,
-  };
-  return { code: await main(argv, io), stdout, stderr };
-}
 
 const xy = (path: string) => {
   const t = tableFromIPC(readFileSync(path));

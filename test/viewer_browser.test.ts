@@ -93,9 +93,9 @@ test("viewer in Chromium: points appear and grow live, hovering shows the image,
     const radial = await page.evaluate(drawn);
     assert.is(radial.tracks, 32, "one track per instance");
     assert.ok(radial.labels.includes("t=0") && radial.labels.includes("t=9") && radial.labels.length >= 4, radial.labels.join(" "));
-    // The scale is not refitted on every frame: a few times while the rings grow (11 frames), once at the end.
+    // The scale is not refitted on every frame: a few times while the rings grow (11 frames, at most about half), once at the end.
     const radialFits = await page.evaluate(fits, "radial");
-    assert.ok(radialFits >= 1 && radialFits <= 5, `${radialFits} fits`);
+    assert.ok(radialFits >= 1 && radialFits <= 6, `${radialFits} fits`);
 
     // Hover a point of the last step: its image comes from the server.
     const target = await page.evaluate(() => {

@@ -2,9 +2,10 @@
  * `embedRun`: the embedder process of a run on JetStream. It reads the
  * run's whole steps from a durable consumer (any number of producers),
  * encodes them, embeds each as it comes (the incremental embedder), and
- * after every update writes its checkpoint (atomically), acknowledges the
- * steps that update embedded, and fans the frame and the lineage tree out
- * to the run's watchers. When every producer has ended it runs the polish
+ * fans every frame and the lineage tree out to the run's watchers as it is
+ * made, and writes its checkpoint (atomically, flushed to disk; updates
+ * that come while one is written share the next) before it acknowledges
+ * the steps the checkpoint holds. When every producer has ended it runs the polish
  * pass and writes the final frame.
  *
  * Killed at any moment, it resumes from its checkpoint: the steps the
@@ -12,7 +13,7 @@
  * are dropped and counted), the rest arrive again, and the final frame is
  * the one an uninterrupted run on the same rows makes.
  */
-import { concatMap, defer, finalize, mergeMap, type Observable, tap } from "rxjs";
+import { concatMap, defer, finalize, ignoreElements, map, merge, mergeMap, Observable, type OperatorFunction, share, tap } from "rxjs";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { type FrameTable, readFrameTable } from "../data/frame_table.ts";
 import { splitColumns } from "../data/per_step.ts";
@@ -93,21 +94,17 @@ export function embedRun(nc: NatsConnection, options: EmbedRunOptions): Observab
     for (const s of embedded) lineage?.addStep(s);
     const view = embedder.embedding.layout.name;
 
-    const durableUpdate = async (frame: FrameTable): Promise<RunUpdate> => {
-      const bytes = await embedder.checkpoint();
-      await writeOutput(checkpoint, bytes);
+    // The checkpoint of the latest frame: everything it shows is in it, so its steps are acknowledged.
+    const makeDurable = async (frame: FrameTable): Promise<void> => {
       const update = readFrameTable(frame).update!;
+      await writeOutput(checkpoint, await embedder.checkpoint());
       const through = embedder.embedding.steps[embedder.embedding.steps.length - 1]?.step;
-      // Every step the frame shows is in the checkpoint just written.
-      const shown = Math.max(-1, ...update.steps, update.final && through !== undefined ? through : -1);
       if (update.final && out) await writeTable(out, frame);
-      consumer.acknowledge(shown);
+      consumer.acknowledge(Math.max(-1, ...update.steps, update.final && through !== undefined ? through : -1));
       if (update.final) consumer.finish();
-      if (fanOut) await publishUpdate(nc, { run, view, update: update.update, frame, tree: lineage?.tree() });
-      return { frame, consumer: consumer.stats, embedder: embedder.stats };
     };
 
-    return encoders.reduce((steps$, encoder) => steps$.pipe(encode(encoder)), consumer.steps()).pipe(
+    const frames = encoders.reduce((steps$, encoder) => steps$.pipe(encode(encoder)), consumer.steps()).pipe(
       tap((table) => {
         if (!lineage) return;
         const cols = readStepTable(table, { features: true });
@@ -118,8 +115,58 @@ export function embedRun(nc: NatsConnection, options: EmbedRunOptions): Observab
         for (const s of splitColumns(cols)) lineage.addStep({ ...s, prompt: s.prompt.map((c) => code[c]) });
       }),
       evolve(embedder),
-      concatMap(durableUpdate),
-      finalize(() => embedder.dispose()),
+      share(),
     );
+    // Watchers get each frame as it is made; the checkpoint's flush to disk (which can take seconds) does not hold them up.
+    const fannedOut = frames.pipe(
+      concatMap((frame) => fanOut ? publishUpdate(nc, { run, view, update: readFrameTable(frame).update!.update, frame, tree: lineage?.tree() }) : []),
+      ignoreElements(),
+    );
+    const durableUpdates = frames.pipe(
+      coalescing(makeDurable),
+      map((frame): RunUpdate => ({ frame, consumer: consumer.stats, embedder: embedder.stats })),
+    );
+    return merge(fannedOut, durableUpdates).pipe(finalize(() => embedder.dispose()));
   }).pipe(mergeMap((updates) => updates));
+}
+
+/**
+ * Runs `write` on the latest frame once the write before it is done — one at
+ * a time, frames that came meanwhile sharing the next — and passes each
+ * frame on after the write that covers it.
+ */
+function coalescing(write: (latest: FrameTable) => Promise<void>): OperatorFunction<FrameTable, FrameTable> {
+  return (source) =>
+    new Observable<FrameTable>((subscriber) => {
+      let waiting: FrameTable[] = [], busy = false, ended = false;
+      const drain = async () => {
+        if (busy) return;
+        busy = true;
+        try {
+          while (waiting.length > 0 && !subscriber.closed) {
+            const covered = waiting;
+            waiting = [];
+            await write(covered[covered.length - 1]);
+            for (const frame of covered) subscriber.next(frame);
+          }
+          if (ended) subscriber.complete();
+        } catch (error) {
+          subscriber.error(error);
+        } finally {
+          busy = false;
+        }
+      };
+      const input = source.subscribe({
+        next: (frame) => {
+          waiting.push(frame);
+          void drain();
+        },
+        error: (error) => subscriber.error(error),
+        complete: () => {
+          ended = true;
+          void drain();
+        },
+      });
+      return () => input.unsubscribe();
+    });
 }

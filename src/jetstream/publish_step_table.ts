@@ -56,7 +56,7 @@ export async function publishStepTable(nc: NatsConnection, table: StepTable, opt
   const subject = subjects.producer(producer);
   const { jetstream, headers: natsHeaders } = await natsClient();
   const js = jetstream(nc);
-  await ensureRunStream(await js.jetstreamManager(), run);
+  await withRetry(async () => ensureRunStream(await js.jetstreamManager(), run), options);
   const maxBytes = nc.info?.max_payload ?? 1 << 20;
   const out: PublishedStep[] = [];
   for (const part of tablesPerStep(checked)) {
@@ -90,7 +90,7 @@ export async function publishEnd(nc: NatsConnection, options: PublishOptions & {
   const subject = runSubjects(run).producer(producer);
   const { jetstream, headers: natsHeaders } = await natsClient();
   const js = jetstream(nc);
-  await ensureRunStream(await js.jetstreamManager(), run);
+  await withRetry(async () => ensureRunStream(await js.jetstreamManager(), run), options);
   const h = natsHeaders();
   h.set(HEADER.run, run);
   h.set(HEADER.producer, producer);
