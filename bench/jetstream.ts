@@ -109,7 +109,7 @@ export const jetstreamCase: BenchCase = {
       await watcher;
       for (const [from, latency] of [["file", fileLatency], ["NATS (publish to watcher)", natsLatency]] as const) {
         const warm = latency.slice(1); // the first step has no warm start
-        yield { what: "latency", from, steps: latency.length, paceMs: PACE, p50Ms: round(percentile(warm, 50), 1), p95Ms: round(percentile(warm, 95), 1) };
+        yield { what: "latency", from, steps: latency.length, paceMs: PACE, p50Ms: round(percentile(warm, 50), 1), p95Ms: round(percentile(warm, 95), 1), eachMs: latency.map(Math.round) };
       }
       yield { what: "latency", from: "ratio", natsOverFileP50: round(percentile(natsLatency.slice(1), 50) / percentile(fileLatency.slice(1), 50), 3) };
     } finally {

@@ -8,9 +8,10 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { natsClient } from "./nats_client.ts";
 import { tablesPerStep } from "../data/per_step.ts";
 import { asStepTable, readStepTable, type StepTable } from "../data/step_table.ts";
-import { CancelledError, OptionError, throwIfAborted } from "../errors.ts";
+import { OptionError } from "../errors.ts";
 import { checkToken, ensureRunStream, HEADER, runSubjects } from "./run_subjects.ts";
 import { tableParts } from "./table_parts.ts";
+import { withRetry } from "./retry.ts";
 
 export interface PublishOptions {
   run: string;
@@ -52,6 +53,7 @@ export interface PublishedStep {
 export async function publishStepTable(nc: NatsConnection, table: StepTable, options: PublishOptions): Promise<PublishedStep[]> {
   const checked = asStepTable(table);
   const { run, producer } = options;
+  checkToken("producer", producer);
   const subjects = runSubjects(run);
   const subject = subjects.producer(producer);
   const { jetstream, headers: natsHeaders } = await natsClient();
@@ -85,6 +87,7 @@ export async function publishStepTable(nc: NatsConnection, table: StepTable, opt
  */
 export async function publishEnd(nc: NatsConnection, options: PublishOptions & { steps: readonly number[] }): Promise<void> {
   const { run, producer } = options;
+  checkToken("producer", producer);
   const steps = [...new Set(options.steps)].sort((a, b) => a - b);
   if (!steps.every((s) => Number.isInteger(s) && s >= 0)) throw new OptionError("steps", "must be integers ≥ 0");
   const subject = runSubjects(run).producer(producer);
@@ -96,25 +99,4 @@ export async function publishEnd(nc: NatsConnection, options: PublishOptions & {
   h.set(HEADER.producer, producer);
   h.set(HEADER.end, JSON.stringify(steps));
   await withRetry(() => js.publish(subject, new Uint8Array(0), { headers: h, msgID: `${run}/${producer}/end` }), options);
-}
-
-/** Runs `publish` until the server confirms it, for `retryMs` at most; the last error if it never does. */
-async function withRetry<T>(publish: () => Promise<T>, options: PublishOptions): Promise<T> {
-  checkToken("producer", options.producer);
-  const deadline = Date.now() + (options.retryMs ?? 120_000);
-  for (let wait = 100;; wait = Math.min(wait * 2, 2000)) {
-    throwIfAborted(options.signal, "publishing");
-    try {
-      return await publish();
-    } catch (error) {
-      if (Date.now() + wait > deadline) throw error;
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(resolve, wait);
-        options.signal?.addEventListener("abort", () => {
-          clearTimeout(timer);
-          reject(new CancelledError("publishing"));
-        }, { once: true });
-      });
-    }
-  }
 }

@@ -10,6 +10,7 @@ import type { LineageTree } from "../lineage/lineage.ts";
 import { chunk, encodeFrame, encodeLineage } from "./fan_out_messages.ts";
 import { OptionError } from "../errors.ts";
 import { HEADER, runSubjects } from "./run_subjects.ts";
+import { withRetry } from "./retry.ts";
 
 /**
  * Publishes one update of a view: its frame and, when given, the lineage
@@ -35,7 +36,7 @@ export async function publishUpdate(nc: NatsConnection, u: { run: string; view: 
       h.set(HEADER.view, subject === subjects.lineage ? "tree" : u.view);
       h.set(HEADER.update, String(u.update));
       h.set(HEADER.part, `${k}/${parts.length}`);
-      await js.publish(subject, parts[k], { headers: h, msgID: `${id}/${u.update}/${k}` });
+      await withRetry(() => js.publish(subject, parts[k], { headers: h, msgID: `${id}/${u.update}/${k}` }), {});
     }
   };
   // The tree first: a watcher that sees the final frame has everything.

@@ -30,6 +30,7 @@ import type { DataLimits } from "../data/sizes.ts";
 import { DiffusionLifeError, DuplicateRowError, FormatError, OptionError, SchemaError } from "../errors.ts";
 import { checkToken, ensureRunStream, HEADER, parsePart, type RunSubjects } from "./run_subjects.ts";
 import { readPart } from "./table_parts.ts";
+import { withRetry } from "./retry.ts";
 
 export interface StepConsumerOptions {
   run: string;
@@ -259,7 +260,7 @@ export class StepConsumer {
     h.set(HEADER.error, `${error.name}: ${error.message}`.replace(/[\r\n]+/g, " "));
     h.set(HEADER.errorCode, error.code);
     // The message id keeps a part that is delivered again (after a restart) from being stored twice.
-    await this.js.publish(this.subjects.dead, msg.data, { headers: h, msgID: `dead/${msg.seq}` });
+    await withRetry(() => this.js.publish(this.subjects.dead, msg.data, { headers: h, msgID: `dead/${msg.seq}` }), {});
     if (acknowledge) msg.ack();
   }
 
