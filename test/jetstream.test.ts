@@ -191,6 +191,10 @@ if (!NATS_SERVER) {
     assert.equal(b.instance, a.instance);
     assert.equal(b.step, a.step);
     assert.ok(b.x.every((v, i) => v === a.x[i]) && b.y.every((v, i) => v === a.y[i]), "the same coordinates, bit for bit");
+    // Started again on the finished run's checkpoint: it says so, rather than wait for producers that have ended.
+    const e3 = embedder(server.url, run, second, false);
+    const refused = await e3.done.then(() => "", (error: Error) => error.message);
+    assert.match(refused, /holds a finished run/);
   });
 }
 

@@ -11,7 +11,9 @@
  * Killed at any moment, it resumes from its checkpoint: the steps the
  * checkpoint holds are not embedded again (their messages, delivered again,
  * are dropped and counted), the rest arrive again, and the final frame is
- * the one an uninterrupted run on the same rows makes.
+ * the one an uninterrupted run on the same rows makes. Started on the
+ * checkpoint of a finished run, it says so (OptionError) rather than wait
+ * for producers that have ended.
  */
 import { concatMap, defer, finalize, ignoreElements, map, merge, mergeMap, Observable, type OperatorFunction, share, tap } from "rxjs";
 import type { NatsConnection } from "@nats-io/nats-core";
@@ -27,6 +29,7 @@ import { readFileBytes } from "../runtime/read_files.ts";
 import { writeOutput, writeTable } from "../runtime/write_files.ts";
 import { encode } from "../stream/encode.ts";
 import { evolve } from "../stream/evolve.ts";
+import { OptionError } from "../errors.ts";
 import { publishUpdate } from "./publish_update.ts";
 import { StepConsumer, type StepConsumerStats } from "./step_consumer.ts";
 
@@ -77,6 +80,10 @@ export function embedRun(nc: NatsConnection, options: EmbedRunOptions): Observab
     const embedder = saved
       ? IncrementalEmbedder.restore(saved, { ...incremental, wholeSteps: true })
       : new IncrementalEmbedder({ ...incremental, wholeSteps: true });
+    if (embedder.stats.ended) {
+      embedder.dispose();
+      throw new OptionError("checkpoint", `${checkpoint} holds a finished run${out ? ` (its final frame is in ${out})` : ""}: remove it to embed the run again`);
+    }
     const embedded = embedder.embedding.steps;
     const consumer = await StepConsumer.open(nc, {
       run,
@@ -97,9 +104,10 @@ export function embedRun(nc: NatsConnection, options: EmbedRunOptions): Observab
     // The checkpoint of the latest frame: everything it shows is in it, so its steps are acknowledged.
     const makeDurable = async (frame: FrameTable): Promise<void> => {
       const update = readFrameTable(frame).update!;
+      // The final frame before the checkpoint that says the run is over: a restart that finds one finds the other.
+      if (update.final && out) await writeTable(out, frame);
       await writeOutput(checkpoint, await embedder.checkpoint());
       const through = embedder.embedding.steps[embedder.embedding.steps.length - 1]?.step;
-      if (update.final && out) await writeTable(out, frame);
       consumer.acknowledge(Math.max(-1, ...update.steps, update.final && through !== undefined ? through : -1));
       if (update.final) consumer.finish();
     };

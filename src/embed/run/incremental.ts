@@ -64,6 +64,8 @@ export interface IncrementalStats {
   droppedRows: number;
   /** Steps dropped because the backlog was full (the `backlog` option). */
   droppedSteps: number;
+  /** Whether the stream has ended (`end()` or `finish()`; a checkpoint taken after the final frame says so too). */
+  ended: boolean;
 }
 
 /**
@@ -262,6 +264,7 @@ export class IncrementalEmbedder {
       totalIterations: this.counters.totalIterations,
       droppedRows: this.counters.droppedRows,
       droppedSteps: this.counters.droppedSteps ?? 0,
+      ended: this.counters.ended,
     };
   }
 
