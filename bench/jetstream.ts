@@ -21,6 +21,7 @@ import { concatMap, from, lastValueFrom, map, tap, timer, toArray } from "rxjs";
 import { asStepTable, evolve, readFrameTable, readRecording, type StepTable } from "../mod.ts";
 import { embedRun, followRun, publishEnd, publishStepTable, StepConsumer } from "../nats.ts";
 import { writeIpcStream } from "../src/data/ipc_stream.ts";
+import { concatBytes } from "../src/util/bytes.ts";
 import { NATS_SERVER, NatsServer } from "../test/nats_server.ts";
 import { type BenchCase, percentile, round, timed } from "./bench.ts";
 import { syntheticSteps } from "./synthetic.ts";
@@ -45,7 +46,7 @@ export const jetstreamCase: BenchCase = {
     await writeIpcStream((async function* () {
       yield* steps;
     })(), async (bytes) => void written.push(bytes.slice()));
-    writeFileSync(file, concat(written));
+    writeFileSync(file, concatBytes(written));
     const server = await NatsServer.start();
     const nc = await connect({ servers: server.url });
     try {
@@ -132,10 +133,4 @@ async function publishAll(nc: Awaited<ReturnType<typeof connect>>, run: string, 
 
 function stepOf(t: StepTable): number {
   return t.getChild("step")!.get(0) as number;
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  chunks.reduce((at, c) => (out.set(c, at), at + c.length), 0);
-  return out;
 }

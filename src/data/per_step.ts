@@ -47,28 +47,27 @@ export function tablesPerStep(table: StepTable): StepTable[] {
   const rows = new Map<number, number[]>();
   cols.step.forEach((s, r) => (rows.get(s) ?? rows.set(s, []).get(s)!).push(r));
   if (rows.size <= 1) return [table];
+  return [...rows.keys()].sort((a, b) => a - b).map((step) => buildStepTable(selectRows(cols, rows.get(step)!)));
+}
+
+/** The given rows of a step table's columns, in the given order, every column kept. */
+export function selectRows(cols: StepColumns, rows: readonly number[]): StepColumns {
   const n = Math.max(cols.instance.length, 1);
-  const pick = <A extends Int32Array | Float32Array>(values: A | undefined, picked: number[]): A | undefined => {
+  const pick = <A extends Int32Array | Float32Array>(values: A | undefined): A | undefined => {
     if (!values) return undefined;
     const width = values.length / n;
-    const out = new (values.constructor as new (length: number) => A)(picked.length * width);
-    picked.forEach((r, i) => out.set(values.subarray(r * width, (r + 1) * width), i * width));
+    const out = new (values.constructor as new (length: number) => A)(rows.length * width);
+    rows.forEach((r, i) => out.set(values.subarray(r * width, (r + 1) * width), i * width));
     return out;
   };
-  return [...rows.keys()].sort((a, b) => a - b).map((step) => {
-    const picked = rows.get(step)!;
-    const part: StepColumns = {
-      instance: pick(cols.instance, picked)!,
-      prompt: pick(cols.prompt, picked)!,
-      prompts: cols.prompts,
-      step: pick(cols.step, picked)!,
-      timestep: pick(cols.timestep, picked),
-      image: pick(cols.image, picked),
-      imageShape: cols.imageShape,
-      noisy: pick(cols.noisy, picked),
-      features: pick(cols.features, picked),
-      featureDim: cols.featureDim,
-    };
-    return buildStepTable(part);
-  });
+  return {
+    ...cols,
+    instance: pick(cols.instance)!,
+    prompt: pick(cols.prompt)!,
+    step: pick(cols.step)!,
+    timestep: pick(cols.timestep),
+    image: pick(cols.image),
+    noisy: pick(cols.noisy),
+    features: pick(cols.features),
+  };
 }

@@ -9,24 +9,12 @@ import { type Table, tableFromIPC, tableToIPC } from "apache-arrow";
 import { asFrameTable, type FrameTable } from "../data/frame_table.ts";
 import { FormatError } from "../errors.ts";
 import type { BranchPoint, LineageTree } from "../lineage/lineage.ts";
-
-/** Room left in each message for headers. */
-const HEADROOM = 4096;
+import { HEADROOM } from "./table_parts.ts";
 
 export function chunk(bytes: Uint8Array, maxPayload: number): Uint8Array[] {
   const size = Math.max(1, maxPayload - HEADROOM);
   const out: Uint8Array[] = [];
   for (let at = 0; at < bytes.length || out.length === 0; at += size) out.push(bytes.subarray(at, at + size));
-  return out;
-}
-
-export function join(chunks: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
   return out;
 }
 

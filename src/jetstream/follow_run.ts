@@ -11,7 +11,8 @@ import { last, merge, Observable, share, takeUntil } from "rxjs";
 import { type FrameTable, readFrameTable } from "../data/frame_table.ts";
 import { asStepTable, type StepTable } from "../data/step_table.ts";
 import type { LineageTree } from "../lineage/lineage.ts";
-import { decodeFrame, decodeLineage, join } from "./fan_out_messages.ts";
+import { concatBytes } from "../util/bytes.ts";
+import { decodeFrame, decodeLineage } from "./fan_out_messages.ts";
 import { natsClient } from "./nats_client.ts";
 import { ensureRunStream, HEADER, parsePart, type RunSubjects, runSubjects } from "./run_subjects.ts";
 import { readPart } from "./table_parts.ts";
@@ -49,7 +50,7 @@ export function followRun(nc: NatsConnection, options: FollowOptions): Observabl
       have[part.part] = msg.data;
       if (have.filter(Boolean).length < part.parts) return;
       chunks.delete(key);
-      const bytes = join(have);
+      const bytes = concatBytes(have);
       if (view === "tree") return emit({ kind: "tree", update, tree: decodeLineage(bytes) });
       const frame = decodeFrame(bytes);
       emit({ kind: "frame", view, update, frame });

@@ -27,6 +27,7 @@ import { type NatsClient, natsClient } from "./nats_client.ts";
 import { Observable } from "rxjs";
 import { buildStepTable, readStepTable, type StepColumns, type StepTable } from "../data/step_table.ts";
 import type { DataLimits } from "../data/sizes.ts";
+import { selectRows } from "../data/per_step.ts";
 import { DiffusionLifeError, DuplicateRowError, FormatError, OptionError, SchemaError } from "../errors.ts";
 import { checkToken, ensureRunStream, HEADER, parsePart, type RunSubjects } from "./run_subjects.ts";
 import { readPart } from "./table_parts.ts";
@@ -249,7 +250,7 @@ export class StepConsumer {
       else keep.push(r);
     }
     for (const r of keep) this.owner.set(cols.instance[r], producer);
-    return keep.length === 0 ? undefined : pickRows(cols, keep);
+    return keep.length === 0 ? undefined : selectRows(cols, keep);
   }
 
   /** Publishes the message to the dead-letter subject with its error; a message outside any step is acknowledged at once. */
@@ -309,27 +310,6 @@ export class StepConsumer {
       return 0;
     }
   }
-}
-
-function pickRows(cols: StepColumns, rows: number[]): StepColumns {
-  const n = Math.max(cols.instance.length, 1);
-  const pick = <A extends Int32Array | Float32Array>(values: A | undefined): A | undefined => {
-    if (!values) return undefined;
-    const width = values.length / n;
-    const out = new (values.constructor as new (length: number) => A)(rows.length * width);
-    rows.forEach((r, i) => out.set(values.subarray(r * width, (r + 1) * width), i * width));
-    return out;
-  };
-  return {
-    ...cols,
-    instance: pick(cols.instance)!,
-    prompt: pick(cols.prompt)!,
-    step: pick(cols.step)!,
-    timestep: pick(cols.timestep),
-    image: pick(cols.image),
-    noisy: pick(cols.noisy),
-    features: pick(cols.features),
-  };
 }
 
 /** One table of the parts' rows, sorted by instance; prompts numbered in the order they first occur in it. */

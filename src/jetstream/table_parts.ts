@@ -10,7 +10,7 @@ import { IpcFraming } from "../sources/ipc_framing.ts";
 import { type DataLimits, resolveLimits } from "../data/sizes.ts";
 
 /** Room left in each message for headers. */
-const HEADROOM = 4096;
+export const HEADROOM = 4096;
 
 /** The table cut into IPC streams of at most `maxBytes` each (at least one, even for no rows). */
 export function tableParts(table: Table, maxBytes: number): Uint8Array[] {

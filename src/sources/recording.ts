@@ -32,6 +32,7 @@ import type { StepSource } from "./source.ts";
 import { type FilePath, readFileChunks } from "../runtime/read_files.ts";
 import { checkIpcFile, IpcFraming } from "./ipc_framing.ts";
 import { loadCodecs } from "./ipc_codecs.ts";
+import { concatBytes } from "../util/bytes.ts";
 import { type DataLimits, DEFAULT_LIMITS, resolveLimits } from "../data/sizes.ts";
 
 export type RecordingInput = FilePath | Uint8Array | ArrayBuffer | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
@@ -289,7 +290,7 @@ class ByteSource {
   /** At least n bytes from the start (fewer when the input is shorter), without consuming them. */
   async peek(n: number): Promise<Uint8Array> {
     while (this.buffered.reduce((s, c) => s + c.length, 0) < n && (await this.pull()));
-    return concat(this.buffered);
+    return concatBytes(this.buffered);
   }
 
   /** Lets the input go (closes a file) when reading stops before its end. */
@@ -304,7 +305,7 @@ class ByteSource {
 
   async readAll(): Promise<Uint8Array> {
     while (await this.pull());
-    return concat(this.buffered.splice(0));
+    return concatBytes(this.buffered.splice(0));
   }
 
   /**
@@ -323,15 +324,4 @@ class ByteSource {
       if (this.buffered.length === 0 && this.framing.atBoundary) yield new Uint8Array(0);
     }
   }
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(chunks.reduce((s, c) => s + c.length, 0));
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.length;
-  }
-  return out;
 }
