@@ -6,31 +6,50 @@
  * iteration takes milliseconds), the affinities, and
  * the memory the process holds, with its peak over the case (issue 20).
  * No quality figures: 30 iterations are far from converged.
+ * `BENCH_MILLION_ITERATIONS` changes the 30; `BENCH_BACKEND=webgpu` computes
+ * the semantic gradient with the WebGPU kernel (the GPU as the `webgpu-gradient`
+ * case finds it, Dawn's in Node), the JSON line saying which adapter ran it or
+ * why the CPU did: a fallback runs on one thread, so its times are no CPU figures.
  */
-import { EvolutionaryEmbedding, splitSteps } from "../mod.ts";
+import process from "node:process";
+import { alignment, displacement, EvolutionaryEmbedding, semantic, splitSteps, webgpuKernel } from "../mod.ts";
 import { type BenchCase, peakRss, round, rssMiB, timed } from "./bench.ts";
 import { syntheticSteps } from "./synthetic.ts";
+import { benchGpu, describeBackend } from "./webgpu.ts";
 
 export const millionCase: BenchCase = {
   name: "million",
   async *run() {
-    const steps = 100, instances = 10_000, iterations = 30;
+    const steps = 100, instances = 10_000, iterations = Number(process.env.BENCH_MILLION_ITERATIONS ?? 30);
+    const webgpu = process.env.BENCH_BACKEND === "webgpu";
     const peak = peakRss();
     const inputs = syntheticSteps(instances, steps).map((table) => splitSteps(table)[0]);
     const before = rssMiB();
-    const embedding = new EvolutionaryEmbedding({ seed: 0 });
+    // The default losses, their semantic kernel on the benchmarks' GPU (EvolutionaryEmbedding's backend option
+    // takes navigator.gpu only).
+    const { gpu, source } = webgpu ? await benchGpu() : { gpu: undefined, source: "" };
+    const kernel = webgpu ? webgpuKernel({ gpu }) : undefined;
+    const embedding = new EvolutionaryEmbedding(
+      kernel ? { seed: 0, losses: [semantic({ kernel }), displacement(), alignment()] } : { seed: 0 },
+    );
+    // Requests and validates the adapter before the clock starts.
+    const validated = kernel && describeBackend(await kernel.status(), source);
     const [, affinitiesMs] = await timed(() => inputs.forEach((s) => embedding.addStep(s)));
     const afterAffinities = rssMiB();
     const [, optimizeMs] = await timed(() => embedding.optimize(iterations, { onProgress: peak.sample, reportEvery: 5 }));
+    // After the run: a GPU run that failed has left the rest to the CPU.
+    const ran = kernel && describeBackend(await kernel.status(), source);
     embedding.dispose();
     yield {
       what: "million points",
+      ...(ran ? { ...ran, ...(ran.backend !== validated!.backend && { validated }) } : { backend: "cpu" }),
       steps,
       instances,
       points: steps * instances,
       affinitiesMs: round(affinitiesMs, 0),
       iterations,
-      msPerIteration: round(optimizeMs / iterations, 0),
+      optimizeMs: round(optimizeMs, 0),
+      msPerIteration: round(optimizeMs / iterations, 1),
       rssMiB: { inputs: before, afterAffinities },
       peakRss: peak.read(),
     };

@@ -11,7 +11,7 @@ export const kernels = ["src/embed/wasm/distances.wat", "src/embed/wasm/attracti
 
 export async function compile(path: string): Promise<Uint8Array> {
   const tools = await wabt();
-  const module = tools.parseWat(path, await readFile(path, "utf8"), { simd: true });
+  const module = tools.parseWat(path, await readFile(path, "utf8"), { simd: true, threads: true });
   const { buffer } = module.toBinary({});
   module.destroy();
   return buffer;

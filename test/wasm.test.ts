@@ -4,7 +4,7 @@ import * as assert from "uvu/assert";
 import { random } from "../mod.ts";
 import { distanceKernel, scalarDistances } from "../src/embed/wasm/distances.ts";
 import { wasm } from "../src/embed/wasm/distances_wasm.ts";
-import { attraction, attractionRows, scalarAttraction } from "../src/embed/wasm/attraction.ts";
+import { attraction, placeStep, scalarAttraction } from "../src/embed/wasm/attraction.ts";
 import { perplexityAffinity } from "../src/embed/affinity/perplexity.ts";
 import { compile, generatedPath, kernels, moduleSource } from "../scripts/build-wasm.ts";
 
@@ -35,34 +35,41 @@ test("the distance kernels (SIMD here, and the JavaScript fallback) measure squa
   }
 });
 
-test("the attraction kernels (SIMD here, and the JavaScript fallback) give the same bits, also when P or the points change", () => {
+test("the attraction kernels (SIMD on a placed step, and the JavaScript fallback) give the same bits, also when P or the points change", () => {
   const rng = random(4);
-  const kernels = [attractionRows(), scalarAttraction()];
   for (const n of [50, 300]) {
     const x = Float32Array.from({ length: n * 5 }, () => rng.normal());
     const P = perplexityAffinity({ threads: 1 }).compute(x, n, 5);
+    const step = placeStep(P)!;
+    assert.ok(step, "WebAssembly SIMD and shared memory are available");
+    assert.ok(step.y.buffer instanceof SharedArrayBuffer, "the placed points are in shared memory");
+    assert.equal([Array.from(step.P.rowPtr), Array.from(step.P.col), Array.from(step.P.val)], [Array.from(P.rowPtr), Array.from(P.col), Array.from(P.val)]);
     for (let round = 0; round < 2; round++) {
-      const y = Float64Array.from({ length: 2 * n }, () => 3 * rng.normal());
+      step.y.set(Float64Array.from({ length: 2 * n }, () => 3 * rng.normal()));
       const expected = new Float64Array(2 * n);
-      attraction(y, P, 0, n, expected, 2, 0);
-      for (const kernel of kernels) {
-        const out = new Float64Array(5 * n).fill(NaN);
-        kernel.points(y, n);
-        // Rows in two runs, the later first, into the stride of a split step.
-        kernel.rows(P, 7, n, out, 5, 3);
-        kernel.rows(P, 0, 7, out, 5, 3);
-        for (let i = 0; i < n; i++) {
-          assert.is(out[5 * i + 3], expected[2 * i], `n ${n}, round ${round}, row ${i}`);
-          assert.is(out[5 * i + 4], expected[2 * i + 1]);
-        }
+      scalarAttraction(step.y, step.P, 0, n, expected, 2, 0);
+      const out = new Float64Array(5 * n).fill(NaN);
+      // Rows in two runs, the later first, into the stride of a split step.
+      attraction(step.y, step.P, 7, n, out, 5, 3);
+      attraction(step.y, step.P, 0, 7, out, 5, 3);
+      for (let i = 0; i < n; i++) {
+        assert.is(out[5 * i + 3], expected[2 * i], `n ${n}, round ${round}, row ${i}`);
+        assert.is(out[5 * i + 4], expected[2 * i + 1]);
       }
+      // Other points than the step's own go through the JavaScript kernel, and leave the step's alone.
+      const other = Float64Array.from(step.y, (v) => v + 1), before = step.y.slice();
+      const viaOther = new Float64Array(2 * n), direct = new Float64Array(2 * n);
+      attraction(other, step.P, 0, n, viaOther, 2, 0);
+      scalarAttraction(other, step.P, 0, n, direct, 2, 0);
+      assert.equal(viaOther, direct);
+      assert.equal(step.y, before);
     }
   }
   // A row's attraction is Σ_j p_ij (y_i − y_j) / (1 + |y_i − y_j|²).
-  const P = { n: 3, rowPtr: Int32Array.of(0, 2, 3, 4), col: Int32Array.of(1, 2, 0, 0), val: Float64Array.of(0.5, 0.25, 0.5, 0.25) };
-  const y = Float64Array.of(0, 0, 1, 0, 0, 2), out = new Float64Array(6);
-  kernels[0].points(y, 3);
-  kernels[0].rows(P, 0, 3, out, 2, 0);
+  const step = placeStep({ n: 3, rowPtr: Int32Array.of(0, 2, 3, 4), col: Int32Array.of(1, 2, 0, 0), val: Float64Array.of(0.5, 0.25, 0.5, 0.25) })!;
+  step.y.set([0, 0, 1, 0, 0, 2]);
+  const out = new Float64Array(6);
+  attraction(step.y, step.P, 0, 3, out, 2, 0);
   assert.equal(Array.from(out), [0.5 * -1 / 2, 0.25 * -2 / 5, 0.5 * 1 / 2, 0, 0, 0.25 * 2 / 5]);
 });
 

@@ -54,5 +54,6 @@ function describe(adapter: GPUAdapter): GpuAdapterDescription {
   const name = description || [vendor, architecture, device].filter(Boolean).join(" ") || "unnamed adapter";
   // Older browsers flag fallback adapters on the adapter rather than on its info.
   const fallback = adapter.info.isFallbackAdapter || (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter;
-  return { name, software: fallback === true || SOFTWARE.test(name) };
+  // Dawn's OpenGL ES adapter names its renderer in the device ("llvmpipe-…"), not in the description.
+  return { name, software: fallback === true || SOFTWARE.test(name) || SOFTWARE.test(device ?? "") };
 }

@@ -6,7 +6,7 @@
 import { fftRepulsion, type FftRepulsionOptions } from "./fft_repulsion.ts";
 import { barnesHutRepulsion, exactRepulsion, type Repulsion } from "./repulsion.ts";
 import type { KernelRecipe, ThreadedKernel } from "./threaded.ts";
-import { attraction, type AttractionRows, attractionRows } from "../wasm/attraction.ts";
+import { attraction } from "../wasm/attraction.ts";
 import { log } from "../../util/portable_math.ts";
 
 export interface StudentTOptions {
@@ -41,8 +41,6 @@ export function studentT(options: StudentTOptions = {}): ThreadedKernel {
   };
   let rep = new Float64Array(0), att = new Float64Array(0);
   let chunked: Repulsion | undefined, repulsionChunks = 0;
-  // The SIMD attraction holds a copy of P: made only for a kernel that splits a step.
-  let splitAttraction: AttractionRows | undefined;
   return {
     name: "student-t",
     recipe: recipe(options),
@@ -64,13 +62,12 @@ export function studentT(options: StudentTOptions = {}): ThreadedKernel {
       prepareChunks(y, n) {
         chunked = pick(y, n);
         repulsionChunks = chunked.split!.prepare(y, n);
-        (splitAttraction ??= attractionRows()).points(y, n);
         return repulsionChunks + Math.ceil(n / ATTRACTION_ROWS);
       },
       gradientChunk(y, P, c, out) {
         if (c < repulsionChunks) return chunked!.split!.chunk(y, P.n, c, out, 5);
         const from = (c - repulsionChunks) * ATTRACTION_ROWS;
-        splitAttraction!.rows(P, from, Math.min(from + ATTRACTION_ROWS, P.n), out, 5, 3);
+        attraction(y, P, from, Math.min(from + ATTRACTION_ROWS, P.n), out, 5, 3);
       },
       finishChunks(n, out, exaggeration, weight, grad) {
         let z = 0;

@@ -1,5 +1,6 @@
 /** Messages between the main thread and the KL-gradient workers. */
 import type { KernelRecipe } from "../kernel/threaded.ts";
+import type { Placement } from "../wasm/attraction.ts";
 
 export interface KlStep {
   type: "step";
@@ -11,6 +12,8 @@ export interface KlStep {
   rowPtr: Int32Array;
   col: Int32Array;
   val: Float64Array;
+  /** Where y and P lie in shared WebAssembly memory, for the attraction kernel (undefined: not placed). */
+  placement?: Placement;
 }
 
 /** Enter the iteration loop for the given steps until ctrl[0] goes negative. */

@@ -14,6 +14,7 @@
 import { kernelFromRecipe, type SplitKernel, type ThreadedKernel } from "../kernel/threaded.ts";
 import { sharedArray } from "../../runtime/shared_memory.ts";
 import type { StepState } from "../state/state.ts";
+import { placementOf } from "../wasm/attraction.ts";
 import { claimChunks, claimSteps, type KlStepView } from "./semantic_chunks.ts";
 import type { KlReply } from "./semantic_messages.ts";
 import { awaitChange } from "../../runtime/spin.ts";
@@ -142,7 +143,7 @@ export class KlPool {
     if (!this.kl.has(s)) this.kl.set(s, sharedArray(Float64Array, 2 * s.n));
     const kl = this.kl.get(s)!;
     for (const w of this.workers) {
-      w.thread.post({ type: "step", id, n: s.n, y: s.y, kl, rowPtr: s.P.rowPtr, col: s.P.col, val: s.P.val });
+      w.thread.post({ type: "step", id, n: s.n, y: s.y, kl, rowPtr: s.P.rowPtr, col: s.P.col, val: s.P.val, placement: placementOf(s.P) });
     }
   }
 

@@ -9,6 +9,7 @@ import type { KlReply, KlRun, KlStep, KlWorkerMessage } from "./semantic_message
 import { claimChunks, claimSteps, type KlStepView } from "./semantic_chunks.ts";
 import { awaitChange } from "../../runtime/spin.ts";
 import { parentPort } from "../../runtime/worker_port.ts";
+import { adoptPlacement } from "../wasm/attraction.ts";
 
 const steps = new Map<number, KlStepView>();
 const port = await parentPort();
@@ -24,7 +25,9 @@ port.listen((message) => {
 });
 
 function hold(m: KlStep): void {
-  steps.set(m.id, { y: m.y, kl: m.kl, P: { n: m.n, rowPtr: m.rowPtr, col: m.col, val: m.val } });
+  const P = { n: m.n, rowPtr: m.rowPtr, col: m.col, val: m.val };
+  if (m.placement) adoptPlacement(P, m.y, m.placement);
+  steps.set(m.id, { y: m.y, kl: m.kl, P });
 }
 
 async function run({ ids, ctrl, params, slot, claim, recipe, split }: KlRun): Promise<void> {

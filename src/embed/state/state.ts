@@ -1,6 +1,7 @@
 /** The optimisation state of one denoising step of the embedding. */
 import { sharedArray } from "../../runtime/shared_memory.ts";
 import type { SparseMatrix } from "../../linalg/sparse.ts";
+import { placeStep } from "../wasm/attraction.ts";
 
 export interface StepState {
   /** The step number (its lane). */
@@ -28,11 +29,14 @@ export interface StepState {
 
 export function stepState(init: Omit<StepState, "grad" | "gains" | "velocity" | "next">): StepState {
   const m = 2 * init.n;
-  // Points and gradients are shared, so worker threads can compute the gradients of some steps in place.
-  const y = sharedArray(Float64Array, m);
+  // Points and gradients are shared, so worker threads can compute the gradients of some steps in place;
+  // the points and P are placed where the attraction kernel reads them (see placeStep).
+  const place = placeStep(init.P);
+  const y = place?.y ?? sharedArray(Float64Array, m);
   y.set(init.y);
   return {
     ...init,
+    P: place?.P ?? init.P,
     y,
     grad: sharedArray(Float64Array, m),
     gains: new Float64Array(m).fill(1),

@@ -1,9 +1,11 @@
 ;; t-SNE's attraction over rows of a sparse P, one point's (x, y) per 128-bit
 ;; vector (f64x2): for each row i, Σ_e p_e q_e (y_i − y_j), q_e = 1 / (1 + |y_i − y_j|²),
 ;; j = col[e]. The operations and their order are those of the JavaScript
-;; loop, so both give the same bits.
+;; loop, so both give the same bits. The memory is imported and shared: the
+;; steps' points and affinities live in it, so every thread reads them in
+;; place.
 (module
-  (memory (export "memory") 1)
+  (import "env" "memory" (memory 1 65536 shared))
 
   ;; Rows [from, to): out + 16·i receives the row's (fx, fy). y: n×2 f64;
   ;; rowPtr: i32 (n + 1); col: i32; val: f64.
