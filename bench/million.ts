@@ -12,7 +12,7 @@
  * why the CPU did: a fallback runs on one thread, so its times are no CPU figures.
  */
 import process from "node:process";
-import { alignment, displacement, EvolutionaryEmbedding, semantic, splitSteps, webgpuKernel } from "../mod.ts";
+import { EvolutionaryEmbedding, splitSteps, type WebGpuKernel } from "../mod.ts";
 import { type BenchCase, peakRss, round, rssMiB, timed } from "./bench.ts";
 import { syntheticSteps } from "./synthetic.ts";
 import { benchGpu, describeBackend } from "./webgpu.ts";
@@ -25,14 +25,10 @@ export const millionCase: BenchCase = {
     const peak = peakRss();
     const inputs = syntheticSteps(instances, steps).map((table) => splitSteps(table)[0]);
     const before = rssMiB();
-    // The default losses, their semantic kernel on the benchmarks' GPU (EvolutionaryEmbedding's backend option
-    // takes navigator.gpu only).
     const { gpu, source } = webgpu ? await benchGpu() : { gpu: undefined, source: "" };
-    const kernel = webgpu ? webgpuKernel({ gpu }) : undefined;
-    const embedding = new EvolutionaryEmbedding(
-      kernel ? { seed: 0, losses: [semantic({ kernel }), displacement(), alignment()] } : { seed: 0 },
-    );
+    const embedding = new EvolutionaryEmbedding(webgpu ? { seed: 0, backend: "webgpu", gpu } : { seed: 0 });
     // Requests and validates the adapter before the clock starts.
+    const kernel = webgpu ? embedding.kernel as WebGpuKernel : undefined;
     const validated = kernel && describeBackend(await kernel.status(), source);
     const [, affinitiesMs] = await timed(() => inputs.forEach((s) => embedding.addStep(s)));
     const afterAffinities = rssMiB();

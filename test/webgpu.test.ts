@@ -113,6 +113,21 @@ if (isDeno) {
     assert.equal(grads, cpuGradients(steps, 4));
   });
 
+  test("webgpu: an embedding given Node's webgpu package as its gpu validates it, and on the null backend falls back to exactly the CPU result", async () => {
+    const { create } = await import("webgpu");
+    const run = async (gpu?: GPU) => {
+      const e = new EvolutionaryEmbedding({ seed: 2, ...(gpu ? { backend: "webgpu" as const, gpu } : {}) });
+      for (const s of clusteredSteps([60, 60], 8, 6)) e.addStep(s);
+      await e.optimize(5);
+      const status = await (e.kernel as ReturnType<typeof webgpuKernel>).status?.();
+      return { y: e.steps.map((s) => s.y), reason: status?.backend === "cpu" ? status.reason : undefined };
+    };
+    const gpu = await run(create(["backend=null"]));
+    assert.match(gpu.reason ?? "", /failed validation/);
+    assert.equal(gpu.y, (await run()).y);
+    assert.throws(() => new EvolutionaryEmbedding({ gpu: create(["backend=null"]) }), (e: unknown) => e instanceof OptionError && /gpu/.test(e.message));
+  });
+
   test("webgpu: an embedding with backend 'webgpu' falls back to exactly the CPU result", async () => {
     const run = async (backend: "cpu" | "webgpu") => {
       const e = new EvolutionaryEmbedding({ seed: 2, backend });

@@ -37,6 +37,12 @@ export interface EmbeddingOptions {
    */
   backend?: Backend;
   /**
+   * The WebGPU entry point of `backend` (default `navigator.gpu`): in Node,
+   * e.g. `create([])` from the `webgpu` package (Dawn), which finds a GPU
+   * where Vulkan does.
+   */
+  gpu?: GPU;
+  /**
    * What moves the points from the losses' gradient: default
    * `gradientDescent()`; its options go through `gradientDescent(options)`.
    */
@@ -92,7 +98,8 @@ export class EvolutionaryEmbedding {
     this.layout = options.layout ?? radial();
     this.affinity = options.affinity ?? perplexityAffinity();
     if (options.losses && options.backend) throw new OptionError("backend", "applies to the default losses; with your own, give semantic() a webgpuKernel()");
-    this.losses = options.losses ?? [semantic({ kernel: backendKernel(options.backend ?? "cpu") }), displacement(), alignment()];
+    if (options.gpu && (options.backend ?? "cpu") === "cpu") throw new OptionError("gpu", 'applies with backend "webgpu" or "auto"');
+    this.losses = options.losses ?? [semantic({ kernel: backendKernel(options.backend ?? "cpu", options.gpu) }), displacement(), alignment()];
     this.kernel = this.losses.find((l) => l.kernel)?.kernel ?? studentT();
     if (options.optimizer && typeof options.optimizer.update !== "function") {
       throw new OptionError("optimizer", "must be an Optimizer; the built-in's options go through gradientDescent({ … })");

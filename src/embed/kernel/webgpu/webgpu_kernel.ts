@@ -99,9 +99,9 @@ export function webgpuKernel(options: WebGpuKernelOptions = {}): WebGpuKernel {
   }
 }
 
-/** The kernel for a backend choice: the CPU Student-t kernel, or the WebGPU one with CPU fallback. */
-export function backendKernel(backend: Backend): Kernel {
-  return backend === "cpu" ? studentT() : webgpuKernel({ allowSoftware: backend === "webgpu" });
+/** The kernel for a backend choice: the CPU Student-t kernel, or the WebGPU one (on `gpu`, default navigator.gpu) with CPU fallback. */
+export function backendKernel(backend: Backend, gpu?: GPU): Kernel {
+  return backend === "cpu" ? studentT() : webgpuKernel({ allowSoftware: backend === "webgpu", gpu });
 }
 
 /** ‖a − b‖ / ‖b‖ over all steps' gradients: the error of `a` against the reference `b`. */
