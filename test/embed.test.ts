@@ -1,6 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { calibrateRow } from "../src/embed/affinity/calibrate.ts";
+import { knnWithDistances } from "../src/quality/exact_knn.ts";
 import { exactNeighbors, warmNeighbors } from "../src/embed/affinity/neighbor_graph.ts";
 import { symmetrize } from "../src/embed/affinity/symmetrize.ts";
 import {
@@ -149,6 +150,21 @@ function squared(points: Float32Array, dim: number, i: number, j: number): numbe
   for (let t = 0; t < dim; t++) d += (points[i * dim + t] - points[j * dim + t]) ** 2;
   return d;
 }
+
+test("exact neighbours: the double-precision brute force's, nearest first, ties to the lower index, in any block", () => {
+  const rng = random(12);
+  for (const [n, dim, k] of [[2, 3, 1], [7, 2, 6], [1500, 5, 30]]) {
+    const points = Float32Array.from({ length: n * dim }, () => rng.normal());
+    // Duplicates and a grid of equal distances put ties at the cut.
+    points.set(points.subarray(0, dim), (n - 1) * dim);
+    const truth = knnWithDistances(points, dim, k), found = exactNeighbors(points, n, dim, k);
+    assert.equal(found.k, k);
+    assert.equal(Array.from(found.index), Array.from(truth.index), `n ${n}`);
+    assert.equal(Array.from(found.distance), Array.from(truth.distance), `n ${n}`);
+  }
+  const grid = Float32Array.from({ length: 2 * 64 }, (_, a) => (a % 2 ? Math.floor(a / 16) : (a >> 1) % 8));
+  assert.equal(Array.from(exactNeighbors(grid, 64, 2, 12).index), Array.from(knnWithDistances(grid, 2, 12).index));
+});
 
 test("warm-started neighbours find most of the exact ones on a slightly moved point set", () => {
   const n = 400, dim = 8, k = 30, rng = random(13);

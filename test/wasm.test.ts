@@ -4,6 +4,7 @@ import * as assert from "uvu/assert";
 import { random } from "../mod.ts";
 import { distanceKernel, scalarDistances } from "../src/embed/wasm/distances.ts";
 import { wasm } from "../src/embed/wasm/distances_wasm.ts";
+import { scalarTiles, tileKernel } from "../src/embed/wasm/tiles.ts";
 import { attraction, placeStep, scalarAttraction } from "../src/embed/wasm/attraction.ts";
 import { perplexityAffinity } from "../src/embed/affinity/perplexity.ts";
 import { compile, generatedPath, kernels, moduleSource } from "../scripts/build-wasm.ts";
@@ -31,6 +32,28 @@ test("the distance kernels (SIMD here, and the JavaScript fallback) measure squa
         assert.ok(Math.abs(kernel.distances[c] - d) <= 1e-5 * (1 + d), `dim ${dim}: ${kernel.distances[c]} vs ${d}`);
         assert.equal(kernel.bits[c], new Uint32Array(Float32Array.of(kernel.distances[c]).buffer)[0]);
       });
+    }
+  }
+});
+
+test("the tile kernels (SIMD here, and the JavaScript fallback) give the same bits: four rows' squared distances to every point", () => {
+  const rng = random(5);
+  for (const [n, dim] of [[1, 3], [13, 1], [40, 7], [61, 50]]) {
+    const points = Float32Array.from({ length: n * dim }, () => rng.normal());
+    const simd = tileKernel(points, n, dim), scalar = scalarTiles(points, n, dim);
+    assert.equal(simd.width, scalar.width);
+    assert.ok(simd.width % 8 === 0 && simd.width >= n + 3);
+    for (let i = 0; i < n; i += 4) {
+      simd.measure(i);
+      scalar.measure(i);
+      assert.equal(Array.from(simd.out), Array.from(scalar.out), `n ${n}, dim ${dim}, rows ${i}…`);
+      for (let r = 0; r < 4 && i + r < n; r++) {
+        for (let j = 0; j < n; j++) {
+          let d = 0;
+          for (let t = 0; t < dim; t++) d += (points[(i + r) * dim + t] - points[j * dim + t]) ** 2;
+          assert.ok(Math.abs(simd.out[r * simd.width + j] - d) <= 1e-5 * (1 + d));
+        }
+      }
     }
   }
 });

@@ -1,10 +1,10 @@
 /**
- * The k nearest neighbours the affinities are built on: exact, by the same
- * blocked search the quality figures use (O(n²·D) time, O(n·k) memory), or
- * warm-started from the step before.
+ * The k nearest neighbours the affinities are built on: exact, by a tiled
+ * brute-force search (O(n²·D) time, O(n·k) memory), or warm-started from the
+ * step before.
  */
-import { knnWithDistances } from "../../quality/exact_knn.ts";
 import { type DistanceKernel, distanceKernel } from "../wasm/distances.ts";
+import { tileKernel } from "../wasm/tiles.ts";
 
 export interface Neighbors {
   k: number;
@@ -14,9 +14,96 @@ export interface Neighbors {
   distance: Float64Array;
 }
 
+/** The exact k nearest neighbours of n points (row-major n×dim), by `exactSearch`. */
 export function exactNeighbors(points: ArrayLike<number>, n: number, dim: number, k: number): Neighbors {
-  const { index, distance } = knnWithDistances(dim * n === points.length ? points : Array.prototype.slice.call(points, 0, n * dim), dim, k);
-  return { k: index.length / Math.max(n, 1), index, distance };
+  k = Math.max(0, Math.min(k, n - 1));
+  const out: Neighbors = { k, index: new Int32Array(n * k), distance: new Float64Array(n * k) };
+  const search = exactSearch(points, n, dim, out);
+  for (let b = 0; b < warmBlocks(n); b++) search(b);
+  return out;
+}
+
+/**
+ * The exact search by blocks of rows (WARM_BLOCK each), into `out` (n×k):
+ * the function searches one block. Four rows at a time are measured
+ * against every point in float32 (tiles.wat), a max-heap keeps each row's k
+ * nearest (ties to the lower index), and the kept ones are measured again
+ * in double precision and sorted by that, nearest first: a row's result is
+ * the double-precision k nearest but where float32 rounding swaps two
+ * nearly equal distances at the cut.
+ */
+export function exactSearch(points: ArrayLike<number>, n: number, dim: number, out: Neighbors): (block: number) => void {
+  const { k, index, distance } = out;
+  const kernel = tileKernel(points, n, dim), { width } = kernel, tile = kernel.out;
+  const heapD = new Float32Array(k), heapJ = new Int32Array(k), exact = new Float64Array(k), order = Array.from({ length: k }, (_, a) => a);
+  // Ascending by (distance, index): the calibration measures from the nearest.
+  const byDistance = (a: number, b: number) => exact[a] - exact[b] || heapJ[a] - heapJ[b];
+  return (block) => {
+    const first = block * WARM_BLOCK, last = Math.min(n, first + WARM_BLOCK);
+    for (let i = first; i < last; i += 4) {
+      kernel.measure(i);
+      for (let r = 0; r < 4 && i + r < last; r++) {
+        const row = i + r, base = row * k;
+        nearestOfRow(tile, r * width, n, row, k, heapD, heapJ);
+        for (let a = 0; a < k; a++) {
+          const o = heapJ[a] * dim;
+          let d = 0;
+          for (let t = 0; t < dim; t++) {
+            const diff = points[row * dim + t] - points[o + t];
+            d += diff * diff;
+          }
+          exact[a] = d;
+          order[a] = a;
+        }
+        order.sort(byDistance);
+        for (let a = 0; a < k; a++) {
+          distance[base + a] = exact[order[a]];
+          index[base + a] = heapJ[order[a]];
+        }
+      }
+    }
+  };
+}
+
+/**
+ * The k smallest of row[at + j] over j < n, j ≠ self, into heap (a max-heap
+ * by distance, then index): candidates come in ascending j, so a strict
+ * `<` against the top keeps the lower index among equal distances.
+ */
+function nearestOfRow(row: Float32Array, at: number, n: number, self: number, k: number, heapD: Float32Array, heapJ: Int32Array): void {
+  let size = 0, j = 0;
+  for (; j < n && size < k; j++) {
+    if (j === self) continue;
+    // Sift up.
+    let c = size++;
+    const d = row[at + j];
+    while (c > 0) {
+      const parent = (c - 1) >> 1;
+      if (heapD[parent] > d || (heapD[parent] === d && heapJ[parent] > j)) break;
+      heapD[c] = heapD[parent];
+      heapJ[c] = heapJ[parent];
+      c = parent;
+    }
+    heapD[c] = d;
+    heapJ[c] = j;
+  }
+  for (; j < n; j++) {
+    const d = row[at + j];
+    if (!(d < heapD[0]) || j === self) continue;
+    // Sift down from the root.
+    let c = 0;
+    for (;;) {
+      let child = 2 * c + 1;
+      if (child >= k) break;
+      if (child + 1 < k && (heapD[child + 1] > heapD[child] || (heapD[child + 1] === heapD[child] && heapJ[child + 1] > heapJ[child]))) child++;
+      if (heapD[child] < d || (heapD[child] === d && heapJ[child] < j)) break;
+      heapD[c] = heapD[child];
+      heapJ[c] = heapJ[child];
+      c = child;
+    }
+    heapD[c] = d;
+    heapJ[c] = j;
+  }
 }
 
 /**

@@ -5,9 +5,8 @@
 import { OptionError } from "../../errors.ts";
 import type { Affinity } from "./affinity.ts";
 import { AffinityPool } from "./affinity_pool.ts";
-import { calibrateRows } from "./calibrate.ts";
-import { exactNeighbors, warmBlocks } from "./neighbor_graph.ts";
-import { symmetrize, symmetrized, type SymmetrizeJob } from "./symmetrize.ts";
+import { warmBlocks } from "./neighbor_graph.ts";
+import { symmetrized, type SymmetrizeJob } from "./symmetrize.ts";
 import { type AffinityTask, runHere, taskWork, type WarmJob, warmAffinities, warmJob } from "./warm.ts";
 
 export interface PerplexityOptions {
@@ -20,7 +19,7 @@ export interface PerplexityOptions {
    */
   neighbors?: "exact" | "warm" | "auto";
   warmFrom?: number;
-  /** Threads for a warm step of more than one block (1024 rows): "auto" (default) uses every hardware thread; 1 stays on the calling thread. */
+  /** Threads for a step of more than one block (1024 rows): "auto" (default) uses every hardware thread; 1 stays on the calling thread. */
   threads?: number | "auto";
   /**
    * How far apart two feature vectors are: "euclidean" (default), or
@@ -82,14 +81,9 @@ export function perplexityAffinity(options: PerplexityOptions = {}): Affinity {
       const perplexity = Math.min(target, Math.max((n - 1) / 3, 1.01));
       const k = Math.min(n - 1, Math.ceil(3 * perplexity));
       const warm = hint !== undefined && (mode === "warm" || (mode === "auto" && n >= warmFrom));
-      // Asking starts the threads, in the background: a stream's first step is searched exactly, meanwhile.
-      const blocks = warmBlocks(n), shared = blocks > 1 && pool?.ready === true;
-      if (!warm) {
-        const nn = exactNeighbors(features, n, dim, k), cond = new Float64Array(n * k);
-        calibrateRows(nn.distance, k, perplexity, cond, 0, n);
-        return symmetrize(n, k, nn.index, cond);
-      }
-      const job = (spare = warmJob(features, n, dim, k, perplexity, hint, calls++, shared, spare));
+      // Asking starts the threads, in the background: a stream's first step is searched on this thread alone, meanwhile.
+      const shared = warmBlocks(n) > 1 && pool?.ready === true;
+      const job = (spare = warmJob(features, n, dim, k, perplexity, warm ? hint : undefined, calls++, shared, spare));
       const run = shared ? (task: AffinityTask) => pool!.run(task, taskWork(task)) : runHere;
       spareSymmetrize = warmAffinities(job, run, shared ? pool!.size : 1, spareSymmetrize);
       return symmetrized(spareSymmetrize);

@@ -2,10 +2,11 @@
 export function boundingBox(y: Float64Array, n: number, box: Float64Array): Float64Array {
   let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
   for (let i = 0; i < n; i++) {
-    minX = Math.min(minX, y[2 * i]);
-    maxX = Math.max(maxX, y[2 * i]);
-    minY = Math.min(minY, y[2 * i + 1]);
-    maxY = Math.max(maxY, y[2 * i + 1]);
+    const x = y[2 * i], v = y[2 * i + 1];
+    if (x < minX) minX = x;
+    if (x > maxX) maxX = x;
+    if (v < minY) minY = v;
+    if (v > maxY) maxY = v;
   }
   box[0] = minX;
   box[1] = minY;

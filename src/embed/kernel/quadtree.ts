@@ -9,6 +9,8 @@ import { boundingBox } from "./bounds.ts";
 
 /** Grid resolution per axis: 2^16 cells, so a Morton code fits 32 bits. */
 const BITS = 16;
+/** The radix sort's digits: 11 bits, so three passes cover a 32-bit code. */
+const RADIX_BITS = 11, RADIX = 1 << RADIX_BITS, RADIX_MASK = RADIX - 1;
 
 export class QuadTree {
   /** Number of nodes; node 0 is the root. */
@@ -24,6 +26,8 @@ export class QuadTree {
   comX = new Float64Array(0);
   comY = new Float64Array(0);
   extent = new Float64Array(0);
+  /** Per node: its points' bounding box [minX, minY, maxX, maxY]. */
+  private bounds = new Float64Array(0);
   /** Per node: its children are nodes [firstChild, firstChild + children); none for a leaf. */
   firstChild = new Int32Array(0);
   children = new Int32Array(0);
@@ -38,6 +42,8 @@ export class QuadTree {
   private codesOut = new Uint32Array(0);
   private orderOut = new Int32Array(0);
   private readonly box = new Float64Array(4);
+  /** The radix sort's bucket offsets, one run of RADIX a pass. */
+  private readonly counts = new Int32Array(3 * RADIX);
   /** Depth ≤ 16 and at most four children pushed per level: (node, depth, grouped) triples. */
   private readonly stack = new Int32Array(3 * (4 * (BITS + 1) + 1));
 
@@ -81,6 +87,7 @@ export class QuadTree {
         stack[top++] = +grouped;
       }
     }
+    this.summarize();
   }
 
   private addNode(from: number, to: number): void {
@@ -89,19 +96,45 @@ export class QuadTree {
     this.start[k] = from;
     this.count[k] = to - from;
     this.children[k] = 0;
-    let sumX = 0, sumY = 0, minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
-    for (let p = from; p < to; p++) {
-      const x = this.sx[p], y = this.sy[p];
-      sumX += x;
-      sumY += y;
-      if (x < minX) minX = x;
-      if (x > maxX) maxX = x;
-      if (y < minY) minY = y;
-      if (y > maxY) maxY = y;
+  }
+
+  /**
+   * Every node's centre of mass and extent, children before parents (a
+   * child is made after its parent): a leaf from its points, any other node
+   * from its children, so each point is read once rather than once a level.
+   */
+  private summarize(): void {
+    const { start, count, firstChild, children, sx, sy, comX, comY, extent, bounds } = this;
+    for (let k = this.size - 1; k >= 0; k--) {
+      let sumX = 0, sumY = 0, minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+      if (children[k] === 0) {
+        for (let p = start[k]; p < start[k] + count[k]; p++) {
+          const x = sx[p], y = sy[p];
+          sumX += x;
+          sumY += y;
+          if (x < minX) minX = x;
+          if (x > maxX) maxX = x;
+          if (y < minY) minY = y;
+          if (y > maxY) maxY = y;
+        }
+      } else {
+        for (let c = firstChild[k]; c < firstChild[k] + children[k]; c++) {
+          sumX += comX[c] * count[c];
+          sumY += comY[c] * count[c];
+          if (bounds[4 * c] < minX) minX = bounds[4 * c];
+          if (bounds[4 * c + 1] < minY) minY = bounds[4 * c + 1];
+          if (bounds[4 * c + 2] > maxX) maxX = bounds[4 * c + 2];
+          if (bounds[4 * c + 3] > maxY) maxY = bounds[4 * c + 3];
+        }
+      }
+      comX[k] = sumX / count[k];
+      comY[k] = sumY / count[k];
+      extent[k] = Math.max(maxX - minX, maxY - minY);
+      bounds[4 * k] = minX;
+      bounds[4 * k + 1] = minY;
+      bounds[4 * k + 2] = maxX;
+      bounds[4 * k + 3] = maxY;
     }
-    this.comX[k] = sumX / (to - from);
-    this.comY[k] = sumY / (to - from);
-    this.extent[k] = Math.max(maxX - minX, maxY - minY);
   }
 
   /** First position in [from, to) whose quadrant bits at `shift` exceed q. */
@@ -116,37 +149,53 @@ export class QuadTree {
     return lo;
   }
 
-  /** Sorts the points by their Morton code on a 2^16 grid over the bounding box (LSD radix sort, 4 × 8 bits). */
+  /**
+   * Sorts the points by their Morton code on a 2^16 grid over the bounding
+   * box: an LSD radix sort in three passes of 11, 11 and 10 bits, whose
+   * bucket counts are all taken in the pass that makes the codes.
+   */
   private sortByMorton(y: Float64Array, n: number): void {
-    const [minX, minY, maxX, maxY] = boundingBox(y, n, this.box);
-    const scale = (2 ** BITS - 1e-6) / Math.max(maxX - minX, maxY - minY, 1e-12);
-    let codes = this.codes.subarray(0, n), codesOut = this.codesOut.subarray(0, n);
-    let order = this.order.subarray(0, n), orderOut = this.orderOut.subarray(0, n);
+    const box = boundingBox(y, n, this.box), minX = box[0], minY = box[1];
+    const scale = (2 ** BITS - 1e-6) / Math.max(box[2] - minX, box[3] - minY, 1e-12);
+    const { codes, codesOut, order, orderOut, counts } = this;
+    counts.fill(0);
     for (let i = 0; i < n; i++) {
-      codes[i] = interleave((y[2 * i] - minX) * scale) | (interleave((y[2 * i + 1] - minY) * scale) << 1);
+      const code = (interleave((y[2 * i] - minX) * scale) | (interleave((y[2 * i + 1] - minY) * scale) << 1)) >>> 0;
+      codes[i] = code;
       order[i] = i;
+      counts[code & RADIX_MASK]++;
+      counts[RADIX + ((code >>> RADIX_BITS) & RADIX_MASK)]++;
+      counts[2 * RADIX + (code >>> (2 * RADIX_BITS))]++;
     }
-    const counts = new Int32Array(256);
-    for (let shift = 0; shift < 32; shift += 8) {
-      counts.fill(0);
-      for (let p = 0; p < n; p++) counts[(codes[p] >>> shift) & 255]++;
-      for (let b = 0, sum = 0; b < 256; b++) {
+    for (let pass = 0; pass < 3; pass++) {
+      for (let b = pass * RADIX, sum = 0; b < (pass + 1) * RADIX; b++) {
         const c = counts[b];
         counts[b] = sum;
         sum += c;
       }
-      for (let p = 0; p < n; p++) {
-        const to = counts[(codes[p] >>> shift) & 255]++;
-        codesOut[to] = codes[p];
-        orderOut[to] = order[p];
-      }
-      [codes, codesOut] = [codesOut, codes];
-      [order, orderOut] = [orderOut, order];
     }
-    // After an even number of passes the sorted data is back in this.codes and this.order.
+    // Three passes: from codes/order to the spare buffers, back, and out again.
     for (let p = 0; p < n; p++) {
-      this.sx[p] = y[2 * order[p]];
-      this.sy[p] = y[2 * order[p] + 1];
+      const code = codes[p], to = counts[code & RADIX_MASK]++;
+      codesOut[to] = code;
+      orderOut[to] = order[p];
+    }
+    for (let p = 0; p < n; p++) {
+      const code = codesOut[p], to = counts[RADIX + ((code >>> RADIX_BITS) & RADIX_MASK)]++;
+      codes[to] = code;
+      order[to] = orderOut[p];
+    }
+    for (let p = 0; p < n; p++) {
+      const code = codes[p], to = counts[2 * RADIX + (code >>> (2 * RADIX_BITS))]++;
+      codesOut[to] = code;
+      orderOut[to] = order[p];
+    }
+    // The sorted codes and order are in the spare buffers: swap them in.
+    [this.codes, this.codesOut, this.order, this.orderOut] = [codesOut, codes, orderOut, order];
+    const { sx, sy } = this;
+    for (let p = 0; p < n; p++) {
+      sx[p] = y[2 * orderOut[p]];
+      sy[p] = y[2 * orderOut[p] + 1];
     }
   }
 
@@ -176,6 +225,7 @@ export class QuadTree {
     this.comX = grow(this.comX, float);
     this.comY = grow(this.comY, float);
     this.extent = grow(this.extent, float);
+    this.bounds = grow(this.bounds, (n) => new Float64Array(4 * n));
   }
 }
 
