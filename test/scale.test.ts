@@ -11,21 +11,23 @@ import { warmBlocks } from "../src/embed/affinity/neighbor_graph.ts";
 import { AffinityPool } from "../src/embed/affinity/affinity_pool.ts";
 import { pack, unpack } from "../src/runtime/wire.ts";
 
-test("Barnes-Hut repulsion approximates the exact sum (θ = 0.5) and is exact as θ → 0", () => {
+test("Barnes-Hut repulsion approximates the exact sum (θ = 0.5) and is exact as θ → 0, to float32's precision", () => {
   const n = 800, y = ring(n, 1);
   const exact = new Float64Array(2 * n), approx = new Float64Array(2 * n), fine = new Float64Array(2 * n);
   const ze = exactRepulsion().compute(y, n, exact);
   const zb = barnesHutRepulsion(0.5).compute(y, n, approx);
   const zf = barnesHutRepulsion(0).compute(y, n, fine);
-  let num = 0, den = 0, worst = 0;
+  let num = 0, den = 0, worst = 0, largest = 0;
   for (let i = 0; i < 2 * n; i++) {
     num += (exact[i] - approx[i]) ** 2;
     den += exact[i] ** 2;
     worst = Math.max(worst, Math.abs(exact[i] - fine[i]));
+    largest = Math.max(largest, Math.abs(exact[i]));
   }
   assert.ok(Math.sqrt(num / den) < 0.03, `relative error ${Math.sqrt(num / den)}`);
   assert.ok(Math.abs(zb / ze - 1) < 0.02);
-  assert.ok(Math.abs(zf / ze - 1) < 1e-12 && worst < 1e-12, "θ = 0 opens every cell");
+  // The kernel sums in float32: θ = 0 opens every cell, and what is left is rounding.
+  assert.ok(Math.abs(zf / ze - 1) < 1e-6 && worst < 1e-5 * largest, `θ = 0: Z off by ${zf / ze - 1}, a force by ${worst / largest} of the largest`);
 });
 
 test("Barnes-Hut: the SIMD kernel gives the bits of the JavaScript loops", () => {
@@ -45,8 +47,8 @@ test("Barnes-Hut copes with coincident points", () => {
   const exact = new Float64Array(2 * n), approx = new Float64Array(2 * n);
   const ze = exactRepulsion().compute(y, n, exact);
   const zb = barnesHutRepulsion(0.5).compute(y, n, approx);
-  assert.ok(Math.abs(zb / ze - 1) < 1e-9);
-  for (let i = 0; i < 2 * n; i++) assert.ok(Math.abs(exact[i] - approx[i]) < 1e-9);
+  assert.ok(Math.abs(zb / ze - 1) < 1e-6);
+  for (let i = 0; i < 2 * n; i++) assert.ok(Math.abs(exact[i] - approx[i]) < 1e-6 * (1 + Math.abs(exact[i])), `${exact[i]} vs ${approx[i]}`);
 });
 
 test("the fast path ends within 0.01 trustworthiness of the exact one", async () => {
