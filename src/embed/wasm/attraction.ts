@@ -120,20 +120,33 @@ export function attraction(y: Float64Array, P: SparseMatrix, from: number, to: n
   }
 }
 
-/** The JavaScript kernel: for steps not placed, and where the runtime has no WebAssembly SIMD. */
+/**
+ * The JavaScript kernel: for steps not placed, and where the runtime has no
+ * WebAssembly SIMD. A row's even and odd entries are summed apart and added
+ * at the end, as the SIMD kernel's two lanes sum them.
+ */
 export function scalarAttraction(y: Float64Array, P: SparseMatrix, from: number, to: number, out: Float64Array, stride: number, at: number): void {
   const { rowPtr, col, val } = P;
   for (let i = from; i < to; i++) {
     const xi = y[2 * i], yi = y[2 * i + 1], end = rowPtr[i + 1];
-    let fx = 0, fy = 0;
-    for (let e = rowPtr[i]; e < end; e++) {
+    let fx0 = 0, fy0 = 0, fx1 = 0, fy1 = 0, e = rowPtr[i];
+    for (; e + 1 < end; e += 2) {
+      const j = col[e], k = col[e + 1];
+      const dx = xi - y[2 * j], dy = yi - y[2 * j + 1], ex = xi - y[2 * k], ey = yi - y[2 * k + 1];
+      const pq = val[e] / (1 + dx * dx + dy * dy), pr = val[e + 1] / (1 + ex * ex + ey * ey);
+      fx0 += pq * dx;
+      fy0 += pq * dy;
+      fx1 += pr * ex;
+      fy1 += pr * ey;
+    }
+    if (e < end) {
       const j = col[e];
       const dx = xi - y[2 * j], dy = yi - y[2 * j + 1];
       const pq = val[e] / (1 + dx * dx + dy * dy);
-      fx += pq * dx;
-      fy += pq * dy;
+      fx0 += pq * dx;
+      fy0 += pq * dy;
     }
-    out[stride * i + at] = fx;
-    out[stride * i + at + 1] = fy;
+    out[stride * i + at] = fx0 + fx1;
+    out[stride * i + at + 1] = fy0 + fy1;
   }
 }
