@@ -54,21 +54,28 @@ const P5 = 4.13813679705723846039e-08;
 const TWO_M1000 = 9.33263618503218878990e-302;
 const TWO_1023 = 8.988465674311579539e307;
 
-/** e^x, as fdlibm computes it. */
+/** |x| from which exp over- or underflows, and fdlibm's other cuts on |x|'s high word, as doubles. */
+const EXP_HUGE = fromWords(0x40862e42, 0), EXP_REDUCE = fromWords(0x3fd62e43, 0), EXP_ONE_LN2 = fromWords(0x3ff0a2b2, 0), EXP_TINY = fromWords(0x3e300000, 0);
+/** 2^k for k = −1021 … 1023 at k + 1021, so that scaling by one is a lookup. */
+const POW2 = Float64Array.from({ length: 2045 }, (_, a) => fromWords((0x3ff00000 + ((a - 1021) << 20)) | 0, 0));
+
+/**
+ * e^x, as fdlibm computes it. Its branches on the high word are comparisons
+ * of |x| with the doubles they stand for, and its final scaling by 2^k a
+ * table lookup: the same bits, without a trip through memory for each.
+ */
 export function exp(x: number): number {
-  let hx = high(x);
-  const negative = hx < 0 ? 1 : 0;
-  hx &= 0x7fffffff;
-  if (hx >= 0x40862e42) {
+  const negative = x < 0, ax = negative ? -x : x;
+  if (!(ax < EXP_HUGE)) {
     // |x| ≥ 709.78: overflow, underflow, ±Infinity or NaN.
-    if (hx >= 0x7ff00000) return ((hx & 0xfffff) | low(x)) !== 0 ? x + x : negative ? 0 : x;
+    if (x !== x) return x + x;
     if (x > 7.09782712893383973096e+02) return Infinity;
     if (x < -7.45133219101941108420e+02) return 0;
   }
   let hi = 0, lo = 0, k = 0;
-  if (hx > 0x3fd62e42) {
+  if (ax >= EXP_REDUCE) {
     // |x| > ln2 / 2: x = k·ln2 + r.
-    if (hx < 0x3ff0a2b2) {
+    if (ax < EXP_ONE_LN2) {
       if (x === 1) return Math.E;
       hi = negative ? x + LN2_HI : x - LN2_HI;
       lo = negative ? -LN2_LO : LN2_LO;
@@ -79,7 +86,7 @@ export function exp(x: number): number {
       lo = k * LN2_LO;
     }
     x = hi - lo;
-  } else if (hx < 0x3e300000) {
+  } else if (ax < EXP_TINY) {
     return 1 + x;
   }
   const t = x * x;
@@ -88,9 +95,9 @@ export function exp(x: number): number {
   const y = 1 - ((lo - (x * c) / (2 - c)) - hi);
   if (k >= -1021) {
     if (k === 1024) return y * 2 * TWO_1023;
-    return y * fromWords((0x3ff00000 + (k << 20)) | 0, 0);
+    return y * POW2[k + 1021];
   }
-  return y * fromWords((0x3ff00000 + ((k + 1000) << 20)) | 0, 0) * TWO_M1000;
+  return y * POW2[k + 1000 + 1021] * TWO_M1000;
 }
 
 // ---- log ---------------------------------------------------------------------

@@ -157,12 +157,13 @@ export class QuadTree {
   private sortByMorton(y: Float64Array, n: number): void {
     const box = boundingBox(y, n, this.box), minX = box[0], minY = box[1];
     const scale = (2 ** BITS - 1e-6) / Math.max(box[2] - minX, box[3] - minY, 1e-12);
-    const { codes, codesOut, order, orderOut, counts } = this;
+    // The codes start in the spare buffers, so that the third pass leaves them sorted in codes and order.
+    const { codes, codesOut: spare, order, orderOut: spareOrder, counts, sx, sy } = this;
     counts.fill(0);
     for (let i = 0; i < n; i++) {
       const code = (interleave((y[2 * i] - minX) * scale) | (interleave((y[2 * i + 1] - minY) * scale) << 1)) >>> 0;
-      codes[i] = code;
-      order[i] = i;
+      spare[i] = code;
+      spareOrder[i] = i;
       counts[code & RADIX_MASK]++;
       counts[RADIX + ((code >>> RADIX_BITS) & RADIX_MASK)]++;
       counts[2 * RADIX + (code >>> (2 * RADIX_BITS))]++;
@@ -174,28 +175,24 @@ export class QuadTree {
         sum += c;
       }
     }
-    // Three passes: from codes/order to the spare buffers, back, and out again.
     for (let p = 0; p < n; p++) {
-      const code = codes[p], to = counts[code & RADIX_MASK]++;
-      codesOut[to] = code;
-      orderOut[to] = order[p];
-    }
-    for (let p = 0; p < n; p++) {
-      const code = codesOut[p], to = counts[RADIX + ((code >>> RADIX_BITS) & RADIX_MASK)]++;
+      const code = spare[p], to = counts[code & RADIX_MASK]++;
       codes[to] = code;
-      order[to] = orderOut[p];
+      order[to] = spareOrder[p];
     }
     for (let p = 0; p < n; p++) {
-      const code = codes[p], to = counts[2 * RADIX + (code >>> (2 * RADIX_BITS))]++;
-      codesOut[to] = code;
-      orderOut[to] = order[p];
+      const code = codes[p], to = counts[RADIX + ((code >>> RADIX_BITS) & RADIX_MASK)]++;
+      spare[to] = code;
+      spareOrder[to] = order[p];
     }
-    // The sorted codes and order are in the spare buffers: swap them in.
-    [this.codes, this.codesOut, this.order, this.orderOut] = [codesOut, codes, orderOut, order];
-    const { sx, sy } = this;
     for (let p = 0; p < n; p++) {
-      sx[p] = y[2 * orderOut[p]];
-      sy[p] = y[2 * orderOut[p] + 1];
+      const code = spare[p], to = counts[2 * RADIX + (code >>> (2 * RADIX_BITS))]++;
+      codes[to] = code;
+      order[to] = spareOrder[p];
+    }
+    for (let p = 0; p < n; p++) {
+      sx[p] = y[2 * order[p]];
+      sy[p] = y[2 * order[p] + 1];
     }
   }
 
