@@ -92,6 +92,21 @@ export interface Layout {
    */
   free(x: number, y: number, g: Float64Array): number;
   /**
+   * Optional, for a circular layout: writes `free`'s gradient to g[0], g[1]
+   * and the unit vector (cos f, sin f) of the free coordinate f to u[0],
+   * u[1], without computing f. The alignment loss then takes the sine and
+   * cosine of a difference of free coordinates from products alone, with
+   * no trigonometry per point.
+   *
+   * @example
+   * // The radial layout's: f is the polar angle of (x, y).
+   * freeDirection(x, y, g, u) {
+   *   const r2 = x * x + y * y || 1e-12, r = Math.sqrt(r2);
+   *   g[0] = -y / r2; g[1] = x / r2; u[0] = x / r; u[1] = y / r;
+   * }
+   */
+  freeDirection?(x: number, y: number, g: Float64Array, u: Float64Array): void;
+  /**
    * Writes to out[0], out[1] the optimisation-frame point of lane t at free
    * coordinate f (lane-relative units) and lane coordinate laneCenter(t) + d:
    * `free` of it is f, `lane` of it laneCenter(t) + d.

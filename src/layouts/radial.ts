@@ -69,6 +69,13 @@ function radialFor(options: RadialOptions, lanes: number): Layout {
       g[1] = x / r2;
       return atan2(y, x);
     },
+    freeDirection(x, y, g, u) {
+      const r2 = x * x + y * y || 1e-12, r = Math.sqrt(r2);
+      g[0] = -y / r2;
+      g[1] = x / r2;
+      u[0] = x / r;
+      u[1] = y / r;
+    },
     place(_t, f, d, out) {
       out[0] = (R + d) * cos(f);
       out[1] = (R + d) * sin(f);

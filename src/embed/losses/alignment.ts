@@ -5,12 +5,15 @@
  * weight means the same in both. Unlike the reference, both ends of every
  * pair are pulled, so no step is privileged. Averaged over instances, so
  * the weight is on the scale of the per-step KL (the default 1 plays the
- * role of the reference's 0.05 on its unaveraged sum).
+ * role of the reference's 0.05 on its unaveraged sum). Where a circular
+ * layout gives the free coordinate's direction (`freeDirection`), sin Δf
+ * and cos Δf are the cross and dot products of the two unit vectors: no
+ * angle is computed.
  */
 import type { Layout } from "../../layouts/layout.ts";
 import type { StepState } from "../state/state.ts";
 import { type Loss, type LossContext, type Weight, weightAt } from "./loss.ts";
-import { cos, sin } from "../../util/portable_math.ts";
+import { cos as cosine, sin } from "../../util/portable_math.ts";
 
 export interface AlignmentOptions {
   weight?: Weight;
@@ -18,7 +21,6 @@ export interface AlignmentOptions {
 
 export function alignment(options: AlignmentOptions = {}): Loss {
   const weight = options.weight ?? 1;
-  const ga = new Float64Array(2), gb = new Float64Array(2);
   // Each step's free coordinates and their gradients, computed once per call
   // (a step is the later end of one pair and the earlier end of the next);
   // an inactive step does not move during a run (prepare … finish), so its are kept for the run.
@@ -50,12 +52,12 @@ export function alignment(options: AlignmentOptions = {}): Loss {
         if (!activeA && !activeB) continue;
         const here = known === k ? previous : freeAt(ctx, k);
         const there = freeAt(ctx, k + 1, here);
-        const scale = w / a.n;
+        const scale = w / a.n, hu = here.u, tu = there.u;
         for (let i = 0; i < a.n; i++) {
           const j = a.next[i];
           if (j < 0) continue;
-          const d = here.f[i] - there.f[j];
-          const h = scale * (circular ? sin(d) : d);
+          // sin Δf as the cross product of the directions, where the layout gives them.
+          const h = scale * (hu && tu ? hu[2 * i + 1] * tu[2 * j] - hu[2 * i] * tu[2 * j + 1] : circular ? sin(here.f[i] - there.f[j]) : here.f[i] - there.f[j]);
           if (activeA) {
             a.grad[2 * i] += h * here.g[2 * i];
             a.grad[2 * i + 1] += h * here.g[2 * i + 1];
@@ -73,12 +75,14 @@ export function alignment(options: AlignmentOptions = {}): Loss {
       const w = weightAt(weight, ctx.progress), circular = ctx.layout.circular;
       let total = 0;
       for (let k = 0; k + 1 < ctx.steps.length; k++) {
-        const a = ctx.steps[k], b = ctx.steps[k + 1];
+        const a = ctx.steps[k], b = ctx.steps[k + 1], here = freeOf(ctx.layout, a, freeBuffer(a.n)), there = freeOf(ctx.layout, b, freeBuffer(b.n));
+        const hu = here.u, tu = there.u;
         for (let i = 0; i < a.n; i++) {
           const j = a.next[i];
           if (j < 0) continue;
-          const d = ctx.layout.free(a.y[2 * i], a.y[2 * i + 1], ga) - ctx.layout.free(b.y[2 * j], b.y[2 * j + 1], gb);
-          total += (w / a.n) * (circular ? 1 - cos(d) : (d * d) / 2);
+          const d = here.f[i] - there.f[j];
+          const cos = hu && tu ? hu[2 * i] * tu[2 * j] + hu[2 * i + 1] * tu[2 * j + 1] : circular ? cosine(d) : 0;
+          total += (w / a.n) * (circular ? 1 - cos : (d * d) / 2);
         }
       }
       return total;
@@ -87,20 +91,34 @@ export function alignment(options: AlignmentOptions = {}): Loss {
 }
 
 interface FreeBuffer {
-  /** Free coordinate of each point. */
+  /** Free coordinate of each point (unset where `u` is given). */
   f: Float64Array;
   /** Its gradient, n×2. */
   g: Float64Array;
+  /** The unit vector (cos f, sin f) of each point, n×2, where the layout gives it (`freeDirection`). */
+  u?: Float64Array;
 }
 
 function freeBuffer(n: number): FreeBuffer {
   return { f: new Float64Array(n), g: new Float64Array(2 * n) };
 }
 
-/** Fills (growing if needed) a buffer with a step's free coordinates. */
+/** Fills (growing if needed) a buffer with a step's free coordinates, or their directions where the layout gives them. */
 function freeOf(layout: Layout, s: StepState, into: FreeBuffer): FreeBuffer {
   const buffer = into.f.length < s.n ? freeBuffer(s.n) : into;
-  const g = new Float64Array(2);
+  const g = new Float64Array(2), u = new Float64Array(2);
+  if (layout.circular && layout.freeDirection) {
+    const dir = (buffer.u = buffer.u && buffer.u.length >= 2 * s.n ? buffer.u : new Float64Array(2 * buffer.f.length));
+    for (let i = 0; i < s.n; i++) {
+      layout.freeDirection(s.y[2 * i], s.y[2 * i + 1], g, u);
+      buffer.g[2 * i] = g[0];
+      buffer.g[2 * i + 1] = g[1];
+      dir[2 * i] = u[0];
+      dir[2 * i + 1] = u[1];
+    }
+    return buffer;
+  }
+  buffer.u = undefined;
   for (let i = 0; i < s.n; i++) {
     buffer.f[i] = layout.free(s.y[2 * i], s.y[2 * i + 1], g);
     buffer.g[2 * i] = g[0];
