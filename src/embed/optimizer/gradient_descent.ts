@@ -41,10 +41,11 @@ export function gradientDescent(options: GradientDescentOptions = {}): Optimizer
       const lr = rate === "auto" ? Math.max(s.n / 4, 50) : rate;
       const { y, grad, gains, velocity } = s;
       for (let i = 0; i < y.length; i++) {
-        const g = grad[i], v = velocity[i];
-        // Gains grow while the gradient keeps pointing against the motion.
-        let gain = (g > 0) !== (v > 0) ? gains[i] + 0.2 : gains[i] * 0.8;
-        if (gain < minGain) gain = minGain;
+        const g = grad[i], v = velocity[i], old = gains[i];
+        // Gains grow while the gradient keeps pointing against the motion. The signs are random enough
+        // to defeat branch prediction, so the choice is arithmetic (adding 0 · the other keeps the bits).
+        const flip = +(g > 0) ^ +(v > 0);
+        const gain = Math.max(flip * (old + 0.2) + (1 - flip) * (old * 0.8), minGain);
         gains[i] = gain;
         const nv = momentum * v - lr * gain * g;
         velocity[i] = nv;
