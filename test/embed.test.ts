@@ -130,16 +130,20 @@ test("perplexity affinities: symmetric, non-negative, summing to 1, each row at 
   assert.ok(Math.max(...row) > 10 * Math.min(...row.filter((v) => v > 0)));
 });
 
-test("perplexity calibration: every row reaches the target entropy, at any distance scale", () => {
+test("perplexity calibration: every row reaches the target entropy, at any distance scale, from any start", () => {
   const rng = random(12);
   for (const scale of [1e-6, 1, 1e6]) {
     for (const perplexity of [5, 30]) {
       const d2 = Float64Array.from({ length: 90 }, () => scale * rng.next() * 10).sort();
       const p = new Float64Array(90);
-      calibrateRow(d2, perplexity, p);
-      const entropy = -p.reduce((h, v) => (v > 0 ? h + v * Math.log(v) : h), 0);
-      assert.ok(Math.abs(entropy - Math.log(perplexity)) < 1e-4, `scale ${scale}, perplexity ${perplexity}: entropy ${entropy}`);
-      assert.ok(Math.abs(p.reduce((a, b) => a + b, 0) - 1) < 1e-12);
+      const cold = calibrateRow(d2, perplexity, p);
+      // A start far off either way (a step whose distances shrank or grew by orders of magnitude) still gets there.
+      for (const start of [0, cold * 1e-7, cold * 1e-2, cold * 1e3, cold * 1e7]) {
+        calibrateRow(d2, perplexity, p, start);
+        const entropy = -p.reduce((h, v) => (v > 0 ? h + v * Math.log(v) : h), 0);
+        assert.ok(Math.abs(entropy - Math.log(perplexity)) < 1e-4, `scale ${scale}, perplexity ${perplexity}, start ${start}: entropy ${entropy}`);
+        assert.ok(Math.abs(p.reduce((a, b) => a + b, 0) - 1) < 1e-12);
+      }
     }
   }
 });

@@ -43,7 +43,7 @@ export function calibrateRow(d2: Float64Array, perplexity: number, out: Float64A
   const d0 = d2[0];
   let total = 0;
   for (let a = 0; a < k; a++) total += d2[a] - d0;
-  let beta = start > 0 ? start : total > 0 ? (3 * k) / total : 1, lo = 0, hi = Infinity, sum = 1;
+  let beta = start > 0 ? start : total > 0 ? (3 * k) / total : 1, lo = 0, hi = Infinity, sum = 1, lastGap = Infinity;
   for (let iter = 0; iter < 100; iter++) {
     let s1 = 0, s2 = 0, s3 = 0;
     sum = 0;
@@ -63,7 +63,12 @@ export function calibrateRow(d2: Float64Array, perplexity: number, out: Float64A
     else hi = beta;
     const h1 = -beta * variance, h2 = beta * (s3 / sum - 3 * mean * m2 + 2 * mean * mean * mean) - variance;
     const next = beta - (2 * gap * h1) / (2 * h1 * h1 - gap * h2);
-    if (variance > 0 && next > lo && next < hi) beta = next;
+    // A start far off (the last step's β, where the distances' scale has changed by orders of magnitude) leaves
+    // all but the nearest neighbour with underflowing weights, where Halley's steps crawl: whenever the last step
+    // did not halve the gap, bisect instead.
+    const halved = Math.abs(gap) < 0.5 * Math.abs(lastGap);
+    lastGap = gap;
+    if (variance > 0 && next > lo && next < hi && halved) beta = next;
     else beta = hi === Infinity ? beta * 2 : (lo + hi) / 2;
   }
   for (let a = 0; a < k; a++) out[a] /= sum;

@@ -26,8 +26,8 @@ export function exactNeighbors(points: ArrayLike<number>, n: number, dim: number
 /**
  * The exact search by blocks of rows (WARM_BLOCK each), into `out` (n×k):
  * the function searches one block. Four rows at a time are measured
- * against every point in float32 (tiles.wat), a max-heap keeps each row's k
- * nearest (ties to the lower index), and the kept ones are measured again
+ * against every point in float32 (tiles.wat), each row's k nearest are
+ * kept (`nearestOfRow`, ties to the lower index), and those are measured again
  * in double precision and sorted by that, nearest first: a row's result is
  * the double-precision k nearest but where float32 rounding swaps two
  * nearly equal distances at the cut.
@@ -35,18 +35,18 @@ export function exactNeighbors(points: ArrayLike<number>, n: number, dim: number
 export function exactSearch(points: ArrayLike<number>, n: number, dim: number, out: Neighbors): (block: number) => void {
   const { k, index, distance } = out;
   const kernel = tileKernel(points, n, dim), { width } = kernel, tile = kernel.out;
-  const heapD = new Float32Array(k), heapJ = new Int32Array(k), exact = new Float64Array(k), order = Array.from({ length: k }, (_, a) => a);
+  const keptD = new Float32Array(4 * k), keptJ = new Int32Array(4 * k), exact = new Float64Array(k), order = Array.from({ length: k }, (_, a) => a);
   // Ascending by (distance, index): the calibration measures from the nearest.
-  const byDistance = (a: number, b: number) => exact[a] - exact[b] || heapJ[a] - heapJ[b];
+  const byDistance = (a: number, b: number) => exact[a] - exact[b] || keptJ[a] - keptJ[b];
   return (block) => {
     const first = block * WARM_BLOCK, last = Math.min(n, first + WARM_BLOCK);
     for (let i = first; i < last; i += 4) {
       kernel.measure(i);
       for (let r = 0; r < 4 && i + r < last; r++) {
         const row = i + r, base = row * k;
-        nearestOfRow(tile, r * width, n, row, k, heapD, heapJ);
+        nearestOfRow(tile, r * width, n, row, k, keptD, keptJ);
         for (let a = 0; a < k; a++) {
-          const o = heapJ[a] * dim;
+          const o = keptJ[a] * dim;
           let d = 0;
           for (let t = 0; t < dim; t++) {
             const diff = points[row * dim + t] - points[o + t];
@@ -58,7 +58,7 @@ export function exactSearch(points: ArrayLike<number>, n: number, dim: number, o
         order.sort(byDistance);
         for (let a = 0; a < k; a++) {
           distance[base + a] = exact[order[a]];
-          index[base + a] = heapJ[order[a]];
+          index[base + a] = keptJ[order[a]];
         }
       }
     }
@@ -66,43 +66,56 @@ export function exactSearch(points: ArrayLike<number>, n: number, dim: number, o
 }
 
 /**
- * The k smallest of row[at + j] over j < n, j ≠ self, into heap (a max-heap
- * by distance, then index): candidates come in ascending j, so a strict
- * `<` against the top keeps the lower index among equal distances.
+ * The k smallest of row[at + j] over j < n, j ≠ self (ties to the lower
+ * index) into keptD/keptJ[0 … k), in no particular order; both hold 4k.
+ * Candidates under the running cut are appended; when 4k are held, the k
+ * smallest are kept and the largest of them becomes the cut. So nearly every
+ * candidate costs one well-predicted comparison, where a heap would pay a
+ * mispredicted sift for each of the ~k·ln(n/k) that enter it. Candidates come
+ * in ascending j, so a strict `<` against the cut keeps the lower index among
+ * equal distances.
  */
-function nearestOfRow(row: Float32Array, at: number, n: number, self: number, k: number, heapD: Float32Array, heapJ: Int32Array): void {
-  let size = 0, j = 0;
-  for (; j < n && size < k; j++) {
-    if (j === self) continue;
-    // Sift up.
-    let c = size++;
+function nearestOfRow(row: Float32Array, at: number, n: number, self: number, k: number, keptD: Float32Array, keptJ: Int32Array): void {
+  const capacity = keptD.length;
+  let held = 0, cut = Infinity;
+  for (let j = 0; j < n; j++) {
     const d = row[at + j];
-    while (c > 0) {
-      const parent = (c - 1) >> 1;
-      if (heapD[parent] > d || (heapD[parent] === d && heapJ[parent] > j)) break;
-      heapD[c] = heapD[parent];
-      heapJ[c] = heapJ[parent];
-      c = parent;
+    if (!(d < cut) || j === self) continue;
+    keptD[held] = d;
+    keptJ[held++] = j;
+    if (held === capacity) {
+      selectSmallest(keptD, keptJ, held, k);
+      held = k;
+      cut = keptD[0];
+      for (let a = 1; a < k; a++) if (keptD[a] > cut) cut = keptD[a];
     }
-    heapD[c] = d;
-    heapJ[c] = j;
   }
-  for (; j < n; j++) {
-    const d = row[at + j];
-    if (!(d < heapD[0]) || j === self) continue;
-    // Sift down from the root.
-    let c = 0;
-    for (;;) {
-      let child = 2 * c + 1;
-      if (child >= k) break;
-      if (child + 1 < k && (heapD[child + 1] > heapD[child] || (heapD[child + 1] === heapD[child] && heapJ[child + 1] > heapJ[child]))) child++;
-      if (heapD[child] < d || (heapD[child] === d && heapJ[child] < j)) break;
-      heapD[c] = heapD[child];
-      heapJ[c] = heapJ[child];
-      c = child;
+  selectSmallest(keptD, keptJ, held, k);
+}
+
+/** Moves the k smallest of the first m entries by (distance, index) to [0, k): Hoare's quickselect. */
+function selectSmallest(d: Float32Array, j: Int32Array, m: number, k: number): void {
+  let lo = 0, hi = m - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1, pd = d[mid], pj = j[mid];
+    let a = lo, b = hi;
+    while (a <= b) {
+      while (d[a] < pd || (d[a] === pd && j[a] < pj)) a++;
+      while (d[b] > pd || (d[b] === pd && j[b] > pj)) b--;
+      if (a <= b) {
+        const td = d[a], tj = j[a];
+        d[a] = d[b];
+        j[a] = j[b];
+        d[b] = td;
+        j[b] = tj;
+        a++;
+        b--;
+      }
     }
-    heapD[c] = d;
-    heapJ[c] = j;
+    // [lo, b] ≤ pivot ≤ [a, hi]; entries between b and a equal the pivot.
+    if (k - 1 <= b) hi = b;
+    else if (k - 1 >= a) lo = a;
+    else return;
   }
 }
 
