@@ -34,6 +34,7 @@ export const sklearnCase: BenchCase = {
     const cpu = process.cpuUsage();
     const [y, oursMs] = await timed(async () => {
       const e = new EvolutionaryEmbedding({ seed: 0, losses: [semantic()], exaggeration: { factor: 12, iterations: 250 } });
+      await e.ready(n);
       e.addStep(points);
       await e.optimize(iterations);
       e.dispose();

@@ -170,6 +170,19 @@ test("exact neighbours: the double-precision brute force's, nearest first, ties 
   assert.equal(Array.from(exactNeighbors(grid, 64, 2, 12).index), Array.from(knnWithDistances(grid, 2, 12).index));
 });
 
+test("ready: a large first step, searched over the affinity's threads once they are up, gets the P of one thread", async () => {
+  const n = 3500, dim = 6, rng = random(16);
+  const features = Float32Array.from({ length: n * dim }, () => rng.normal());
+  const shared = perplexityAffinity(), alone = perplexityAffinity({ threads: 1 });
+  await shared.ready!(n);
+  const a = shared.compute(features, n, dim), b = alone.compute(features, n, dim);
+  shared.dispose!();
+  assert.equal(Array.from(a.col), Array.from(b.col));
+  assert.equal(Array.from(a.val), Array.from(b.val));
+  // A small step has nothing to wait for; an embedding passes the question to its affinity.
+  await new EvolutionaryEmbedding({ affinity: alone }).ready(100);
+});
+
 test("warm-started neighbours find most of the exact ones on a slightly moved point set", () => {
   const n = 400, dim = 8, k = 30, rng = random(13);
   const before = Float32Array.from({ length: n * dim }, () => rng.normal());

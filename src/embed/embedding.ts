@@ -200,6 +200,20 @@ export class EvolutionaryEmbedding {
     }
   }
 
+  /**
+   * Starts the affinity's threads for steps of n points and resolves when
+   * they are up (`Affinity.ready`), so that a large first step's exact
+   * neighbour search is shared out over them: `addStep` is synchronous and
+   * cannot wait for them itself.
+   *
+   * @example
+   * await embedding.ready(step.instance.length);
+   * embedding.addStep(step);
+   */
+  ready(n: number): Promise<void> {
+    return this.affinity.ready?.(n) ?? Promise.resolve();
+  }
+
   /** Releases the threads the losses and the affinity hold; the embedding still works afterwards. */
   dispose(): void {
     for (const loss of this.losses) loss.dispose?.();

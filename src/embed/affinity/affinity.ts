@@ -23,6 +23,17 @@ export interface Affinity {
    * measures plain Euclidean distances. Absent: the features as they are.
    */
   prepare?(features: Float32Array, n: number, dim: number): Float32Array;
+  /**
+   * Starts the threads that computing a first step of n points would use
+   * and resolves when they are up (at once where none would be used):
+   * `compute` is synchronous, so without it a first step is searched on the
+   * calling thread while the threads start.
+   *
+   * @example
+   * await affinity.ready?.(n);
+   * const P = affinity.compute(features, n, dim); // shared out over the threads
+   */
+  ready?(n: number): Promise<void>;
   /** Releases the threads it holds; it still works afterwards. */
   dispose?(): void;
 }

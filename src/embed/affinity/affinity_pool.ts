@@ -19,8 +19,14 @@ export class AffinityPool {
 
   /** Whether runs are shared now; starts the threads in the background the first time it is asked. */
   get ready(): boolean {
-    this.starting ??= this.start();
+    void this.started();
     return this.workers.length > 0;
+  }
+
+  /** Starts the threads (once) and resolves when they are up, or when there are none to start. */
+  started(): Promise<void> {
+    this.starting ??= this.start();
+    return this.starting;
   }
 
   /** Threads that share a run, this one included. */

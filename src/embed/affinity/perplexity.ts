@@ -30,6 +30,9 @@ export interface PerplexityOptions {
   metric?: Metric;
 }
 
+/** Blocks (of 1024 rows) from which `ready` waits for the threads: an exact search of about 3000 points takes as long as starting them. */
+const READY_BLOCKS = 3;
+
 /** The metrics of the built-in affinity. */
 export type Metric = "euclidean" | "cosine";
 
@@ -88,6 +91,8 @@ export function perplexityAffinity(options: PerplexityOptions = {}): Affinity {
       spareSymmetrize = warmAffinities(job, run, shared ? pool!.size : 1, spareSymmetrize);
       return symmetrized(spareSymmetrize);
     },
+    // Waiting pays where the exact search of a first step takes longer than starting the threads does.
+    ready: (n) => (pool && warmBlocks(n) >= READY_BLOCKS ? pool.started() : Promise.resolve()),
     dispose: () => pool?.dispose(),
   };
   made.set(affinity, { ...options });

@@ -50,6 +50,7 @@ export async function embedSteps(table: StepTable, options: BatchOptions = {}): 
   const free = last && initialFree(embedding.prepared(last), last.instance.length, last.dim, embedding.layout, options.init ?? "pca", random(options.seed ?? 0));
   const startOf = new Map<number, number>();
   last?.instance.forEach((id, i) => startOf.set(id, free[i]));
+  await embedding.ready(steps.reduce((most, s) => Math.max(most, s.instance.length), 0));
   steps.forEach((s, i) => {
     embedding.addStep(s, Float64Array.from(s.instance, (id) => startOf.get(id) ?? 0));
     options.onProgress?.({ phase: "affinities", done: i + 1, total: steps.length });

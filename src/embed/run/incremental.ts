@@ -353,6 +353,9 @@ export class IncrementalEmbedder {
     const added: StepState[] = [];
     let iterations = 0;
     const started = performance.now();
+    // A large first step's exact search waits for the affinity's threads (once; the steps are looked up afresh after).
+    const first = this.pending.next(complete.upTo);
+    if (first !== undefined) await this.embedding.ready(this.pending.rows(first));
     // Steps up to `upTo` that arrive meanwhile (filling gaps) are taken too, in order, while the budget lasts.
     for (let step = this.pending.next(complete.upTo); step !== undefined; step = this.pending.next(complete.upTo)) {
       if (added.length > 0 && performance.now() - started >= this.options.budgetMs) break;

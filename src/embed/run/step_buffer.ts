@@ -86,6 +86,11 @@ export class StepBuffer {
     return [...this.pending].filter(([, p]) => !Number.isNaN(p.completeAt)).map(([step]) => step).sort((a, b) => a - b);
   }
 
+  /** How many rows a step holds (0 if none is buffered). */
+  rows(step: number): number {
+    return this.pending.get(step)?.ids.size ?? 0;
+  }
+
   /** Removes a step without assembling it; returns how many rows it held. */
   drop(step: number): number {
     const rows = this.pending.get(step)?.ids.size ?? 0;
