@@ -30,7 +30,7 @@ export interface PerplexityOptions {
   metric?: Metric;
 }
 
-/** Blocks (of 1024 rows) from which `ready` waits for the threads: an exact search of about 3000 points takes as long as starting them. */
+/** Blocks (of 1024 rows) from which `ready` waits for the threads (more than 2048 points): an exact search of that many takes about as long as starting them. */
 const READY_BLOCKS = 3;
 
 /** The metrics of the built-in affinity. */
