@@ -84,7 +84,7 @@ export function perplexityAffinity(options: PerplexityOptions = {}): Affinity {
       const perplexity = Math.min(target, Math.max((n - 1) / 3, 1.01));
       const k = Math.min(n - 1, Math.ceil(3 * perplexity));
       const warm = hint !== undefined && (mode === "warm" || (mode === "auto" && n >= warmFrom));
-      // Asking starts the threads, in the background: a stream's first step is searched on this thread alone, meanwhile.
+      // Asking starts the threads in the background; a first step is searched on this thread alone unless `ready` was awaited.
       const shared = warmBlocks(n) > 1 && pool?.ready === true;
       const job = (spare = warmJob(features, n, dim, k, perplexity, warm ? hint : undefined, calls++, shared, spare));
       const run = shared ? (task: AffinityTask) => pool!.run(task, taskWork(task)) : runHere;

@@ -31,9 +31,10 @@ export interface WarmJob {
 
 /**
  * The arrays of a step, in shared memory where threads will read and fill
- * them; without a hint its search is exact. The last step's buffers that are this module's own (results,
- * shared copies) serve again where they fit, which spares allocating and
- * clearing them; its β per row is where this step's calibration starts.
+ * them; without a hint its search is exact. The last step's buffers that
+ * are this module's own (results, shared copies) serve again where they
+ * fit, which spares allocating and clearing them; its β per row is where a
+ * warm step's calibration starts.
  */
 export function warmJob(features: ArrayLike<number>, n: number, dim: number, k: number, perplexity: number, hint: AffinityHint | undefined, seed: number, shared: boolean, spare?: WarmJob): WarmJob {
   hint ??= { rowPtr: new Int32Array(n + 1), col: new Int32Array(0) };

@@ -39,8 +39,8 @@ export class QuadTree {
   groupCount = 0;
   /** Sorted Morton codes, and buffers for the sort. */
   private codes = new Uint32Array(0);
-  private codesOut = new Uint32Array(0);
-  private orderOut = new Int32Array(0);
+  private spareCodes = new Uint32Array(0);
+  private spareOrder = new Int32Array(0);
   private readonly box = new Float64Array(4);
   /** The radix sort's bucket offsets, one run of RADIX a pass. */
   private readonly counts = new Int32Array(3 * RADIX);
@@ -158,7 +158,7 @@ export class QuadTree {
     const box = boundingBox(y, n, this.box), minX = box[0], minY = box[1];
     const scale = (2 ** BITS - 1e-6) / Math.max(box[2] - minX, box[3] - minY, 1e-12);
     // The codes start in the spare buffers, so that the third pass leaves them sorted in codes and order.
-    const { codes, codesOut: spare, order, orderOut: spareOrder, counts, sx, sy } = this;
+    const { codes, spareCodes: spare, order, spareOrder, counts, sx, sy } = this;
     counts.fill(0);
     for (let i = 0; i < n; i++) {
       const code = (interleave((y[2 * i] - minX) * scale) | (interleave((y[2 * i + 1] - minY) * scale) << 1)) >>> 0;
@@ -175,21 +175,9 @@ export class QuadTree {
         sum += c;
       }
     }
-    for (let p = 0; p < n; p++) {
-      const code = spare[p], to = counts[code & RADIX_MASK]++;
-      codes[to] = code;
-      order[to] = spareOrder[p];
-    }
-    for (let p = 0; p < n; p++) {
-      const code = codes[p], to = counts[RADIX + ((code >>> RADIX_BITS) & RADIX_MASK)]++;
-      spare[to] = code;
-      spareOrder[to] = order[p];
-    }
-    for (let p = 0; p < n; p++) {
-      const code = spare[p], to = counts[2 * RADIX + (code >>> (2 * RADIX_BITS))]++;
-      codes[to] = code;
-      order[to] = spareOrder[p];
-    }
+    scatter(spare, spareOrder, codes, order, counts, 0, n);
+    scatter(codes, order, spare, spareOrder, counts, 1, n);
+    scatter(spare, spareOrder, codes, order, counts, 2, n);
     for (let p = 0; p < n; p++) {
       sx[p] = y[2 * order[p]];
       sy[p] = y[2 * order[p] + 1];
@@ -199,9 +187,9 @@ export class QuadTree {
   private reservePoints(n: number): void {
     if (this.order.length >= n) return;
     this.order = new Int32Array(n);
-    this.orderOut = new Int32Array(n);
+    this.spareOrder = new Int32Array(n);
     this.codes = new Uint32Array(n);
-    this.codesOut = new Uint32Array(n);
+    this.spareCodes = new Uint32Array(n);
     this.sx = new Float64Array(n);
     this.sy = new Float64Array(n);
     this.groups = new Int32Array(n);
@@ -223,6 +211,16 @@ export class QuadTree {
     this.comY = grow(this.comY, float);
     this.extent = grow(this.extent, float);
     this.bounds = grow(this.bounds, (n) => new Float64Array(4 * n));
+  }
+}
+
+/** One pass of the radix sort: the n codes (and their points) in bucket order of digit `pass`, from one pair of buffers to the other. */
+function scatter(codes: Uint32Array, order: Int32Array, toCodes: Uint32Array, toOrder: Int32Array, counts: Int32Array, pass: number, n: number): void {
+  const shift = pass * RADIX_BITS, base = pass * RADIX;
+  for (let p = 0; p < n; p++) {
+    const code = codes[p], to = counts[base + ((code >>> shift) & RADIX_MASK)]++;
+    toCodes[to] = code;
+    toOrder[to] = order[p];
   }
 }
 
