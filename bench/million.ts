@@ -30,7 +30,11 @@ export const millionCase: BenchCase = {
     // Requests and validates the adapter before the clock starts.
     const kernel = webgpu ? embedding.kernel as WebGpuKernel : undefined;
     const validated = kernel && describeBackend(await kernel.status(), source);
-    const [, affinitiesMs] = await timed(() => inputs.forEach((s) => embedding.addStep(s)));
+    // addStep is synchronous: without `ready` the affinities' threads could not come up before the last step.
+    const [, affinitiesMs] = await timed(async () => {
+      await embedding.ready(instances);
+      inputs.forEach((s) => embedding.addStep(s));
+    });
     const afterAffinities = rssMiB();
     const [, optimizeMs] = await timed(() => embedding.optimize(iterations, { onProgress: peak.sample, reportEvery: 5 }));
     // After the run: a GPU run that failed has left the rest to the CPU.

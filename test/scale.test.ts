@@ -41,6 +41,35 @@ test("Barnes-Hut: the SIMD kernel gives the bits of the JavaScript loops", () =>
   }
 });
 
+test("Barnes-Hut split with a workspace: one thread builds the shared tree, the others read it, to the same bits", () => {
+  const n = 3001, y = ring(n, 3);
+  for (let i = 0; i < 70; i++) y.set([0.5, -0.25], 2 * i);
+  const whole = new Float64Array(2 * n), z = barnesHutRepulsion(0.5).compute(y, n, whole);
+  // Two kernels stand for two threads: each prepares every iteration; the builder takes chunk 0, the reader the rest.
+  const builder = barnesHutRepulsion(0.5).split!, reader = barnesHutRepulsion(0.5).split!;
+  const workspace = builder.workspace!(n);
+  for (let iteration = 0; iteration < 2; iteration++) {
+    const moved = y.map((v) => v * (1 + iteration));
+    const expected = new Float64Array(2 * n), zExpected = barnesHutRepulsion(0.5).compute(moved, n, expected);
+    const chunks = builder.prepare(moved, n, workspace);
+    assert.is(reader.prepare(moved, n, workspace), chunks);
+    const out = new Float64Array(3 * n);
+    builder.chunk(moved, n, 0, out, 3);
+    for (let c = 1; c < chunks; c++) reader.chunk(moved, n, c, out, 3);
+    let zSplit = 0;
+    for (let i = 0; i < n; i++) zSplit += out[3 * i + 2];
+    assert.is(zSplit, zExpected);
+    assert.equal(Array.from({ length: 2 * n }, (_, k) => out[3 * (k >> 1) + (k & 1)]), Array.from(expected));
+    if (iteration === 0) assert.is(zExpected, z);
+  }
+  // A build that fails (more points than the workspace holds) lets the waiting threads go with an error.
+  const small = builder.workspace!(10);
+  builder.prepare(y, n, small);
+  reader.prepare(y, n, small);
+  assert.throws(() => builder.chunk(y, n, 0, new Float64Array(3 * n), 3), /holds 10 points, not 3001/);
+  assert.throws(() => reader.chunk(y, n, 1, new Float64Array(3 * n), 3), /could not be built on another thread/);
+});
+
 test("Barnes-Hut copes with coincident points", () => {
   const n = 50, y = new Float64Array(2 * n); // all at the origin but one
   y[0] = 3;

@@ -204,14 +204,15 @@ export class EvolutionaryEmbedding {
    * Starts the affinity's threads for steps of n points and resolves when
    * they are up (`Affinity.ready`), so that a large first step's exact
    * neighbour search is shared out over them: `addStep` is synchronous and
-   * cannot wait for them itself.
+   * cannot wait for them itself. The losses start their threads too
+   * (`Loss.ready`), which then come up while the affinities are computed.
    *
    * @example
    * await embedding.ready(step.instance.length);
    * embedding.addStep(step);
    */
-  ready(n: number): Promise<void> {
-    return this.affinity.ready?.(n) ?? Promise.resolve();
+  async ready(n: number): Promise<void> {
+    await Promise.all([this.affinity.ready?.(n), ...this.losses.map((loss) => loss.ready?.(n))]);
   }
 
   /** Releases the threads the losses and the affinity hold; the embedding still works afterwards. */

@@ -3,39 +3,64 @@
  * iteration for Barnes-Hut. Sorting first makes every node a contiguous
  * range of the sorted points, so the tree is a few flat typed arrays, the
  * points of a subtree sit together in memory, and groups of nearby points
- * (for group-wise traversal) are ranges too.
+ * (for group-wise traversal) are ranges too. A tree may live in shared
+ * memory (`TreeStorage`), built by one thread and read by others.
  */
 import { boundingBox } from "./bounds.ts";
+import { sharedArray } from "../../runtime/shared_memory.ts";
 
 /** Grid resolution per axis: 2^16 cells, so a Morton code fits 32 bits. */
 const BITS = 16;
 /** The radix sort's digits: 11 bits, so three passes cover a 32-bit code. */
 const RADIX_BITS = 11, RADIX = 1 << RADIX_BITS, RADIX_MASK = RADIX - 1;
 
+/**
+ * The arrays a tree is read from, for up to `points` points, in shared
+ * memory: one thread builds the tree into them, others `load` it. Every
+ * node but a leaf has two children or more, so n points make fewer than 2n
+ * nodes, and the arrays never grow.
+ */
+export interface TreeStorage {
+  points: number;
+  order: Int32Array;
+  sx: Float64Array;
+  sy: Float64Array;
+  groups: Int32Array;
+  start: Int32Array;
+  count: Int32Array;
+  comX: Float64Array;
+  comY: Float64Array;
+  extent: Float64Array;
+  firstChild: Int32Array;
+  children: Int32Array;
+  /** [nodes, groups] of the last build. */
+  sizes: Int32Array;
+}
+
 export class QuadTree {
   /** Number of nodes; node 0 is the root. */
   size = 0;
   /** Point indices in Morton order, and their coordinates in that order. */
-  order = new Int32Array(0);
-  sx = new Float64Array(0);
-  sy = new Float64Array(0);
+  order: Int32Array = new Int32Array(0);
+  sx: Float64Array = new Float64Array(0);
+  sy: Float64Array = new Float64Array(0);
   /** Per node: its points are sorted positions [start, start + count). */
-  start = new Int32Array(0);
-  count = new Int32Array(0);
+  start: Int32Array = new Int32Array(0);
+  count: Int32Array = new Int32Array(0);
   /** Per node: centre of mass and the larger side of its points' bounding box. */
-  comX = new Float64Array(0);
-  comY = new Float64Array(0);
-  extent = new Float64Array(0);
+  comX: Float64Array = new Float64Array(0);
+  comY: Float64Array = new Float64Array(0);
+  extent: Float64Array = new Float64Array(0);
   /** Per node: its points' bounding box [minX, minY, maxX, maxY]. */
   private bounds = new Float64Array(0);
   /** Per node: its children are nodes [firstChild, firstChild + children); none for a leaf. */
-  firstChild = new Int32Array(0);
-  children = new Int32Array(0);
+  firstChild: Int32Array = new Int32Array(0);
+  children: Int32Array = new Int32Array(0);
   /**
    * Nodes of at most `groupSize` points (or leaves) whose parent holds more,
    * in Morton order: they partition the points.
    */
-  groups = new Int32Array(0);
+  groups: Int32Array = new Int32Array(0);
   groupCount = 0;
   /** Sorted Morton codes, and buffers for the sort. */
   private codes = new Uint32Array(0);
@@ -44,11 +69,46 @@ export class QuadTree {
   private readonly box = new Float64Array(4);
   /** The radix sort's bucket offsets, one run of RADIX a pass. */
   private readonly counts = new Int32Array(3 * RADIX);
-  /** Depth ≤ 16 and at most four children pushed per level: (node, depth, grouped) triples. */
-  private readonly stack = new Int32Array(3 * (4 * (BITS + 1) + 1));
+  /** Depth ≤ 16 and at most four children pushed per level: (node, grouped) pairs. */
+  private readonly stack = new Int32Array(2 * (4 * (BITS + 1) + 1));
 
-  /** `leafSize`: points a leaf may hold; `groupSize`: points a group may hold (≥ leafSize). */
-  constructor(readonly leafSize = 8, readonly groupSize = 64) {}
+  /**
+   * `leafSize`: points a leaf may hold; `groupSize`: points a group may hold
+   * (≥ leafSize); `storage`: shared arrays to build into or load from.
+   */
+  constructor(readonly leafSize = 8, readonly groupSize = 64, private readonly storage?: TreeStorage) {
+    if (storage) {
+      ({ order: this.order, sx: this.sx, sy: this.sy, groups: this.groups } = storage);
+      ({ start: this.start, count: this.count, comX: this.comX, comY: this.comY, extent: this.extent } = storage);
+      ({ firstChild: this.firstChild, children: this.children } = storage);
+    }
+  }
+
+  /** Shared arrays for the tree of up to n points. */
+  static storage(n: number): TreeStorage {
+    const nodes = Math.max(2 * n, 1), int = (length: number) => sharedArray(Int32Array, length), float = (length: number) => sharedArray(Float64Array, length);
+    return {
+      points: n,
+      order: int(n),
+      sx: float(n),
+      sy: float(n),
+      groups: int(n),
+      start: int(nodes),
+      count: int(nodes),
+      comX: float(nodes),
+      comY: float(nodes),
+      extent: float(nodes),
+      firstChild: int(nodes),
+      children: int(nodes),
+      sizes: int(2),
+    };
+  }
+
+  /** Takes up the tree another thread last built into the shared storage. */
+  load(): void {
+    this.size = this.storage!.sizes[0];
+    this.groupCount = this.storage!.sizes[1];
+  }
 
   /** Rebuilds the tree over the n points of y (n×2). */
   build(y: Float64Array, n: number): void {
@@ -59,20 +119,21 @@ export class QuadTree {
     if (n === 0) return;
     this.addNode(0, n);
     // Depth first from the root, children pushed in reverse, so that groups come out in Morton order.
-    const stack = this.stack;
+    const { stack, codes } = this;
     let top = 0;
     stack[top++] = 0; // node
-    stack[top++] = 0; // depth
     stack[top++] = 0; // inside a group already
     while (top > 0) {
-      const inGroup = stack[--top], depth = stack[--top], k = stack[--top];
-      // A leaf deeper than the grid (coincident points) may hold more than a group: it is a group all the same.
-      const leaf = this.count[k] <= this.leafSize || depth === BITS;
+      const inGroup = stack[--top], k = stack[--top];
+      const s = this.start[k], e = s + this.count[k];
+      // Points with one code (coincident on the grid) are a leaf, which may hold more than a group: it is a group all the same.
+      const leaf = this.count[k] <= this.leafSize || codes[s] === codes[e - 1];
       const grouped = inGroup || leaf || this.count[k] <= this.groupSize;
       if (grouped && !inGroup) this.groups[this.groupCount++] = k;
       if (leaf) continue;
-      // The two code bits below this depth's prefix pick the quadrant; the range is sorted by them.
-      const s = this.start[k], e = s + this.count[k], shift = 2 * (BITS - 1 - depth);
+      // The node splits at the first quadrant digit where its first and last codes differ: the levels above,
+      // where all its points share one quadrant, would be nodes with a single child, identical to it.
+      const shift = 2 * (BITS - 1 - (Math.clz32(codes[s] ^ codes[e - 1]) >> 1));
       const first = this.size;
       for (let q = 0, from = s; q < 4 && from < e; q++) {
         const to = this.upperBound(from, e, shift, q);
@@ -83,15 +144,14 @@ export class QuadTree {
       this.children[k] = this.size - first;
       for (let c = this.size - 1; c >= first; c--) {
         stack[top++] = c;
-        stack[top++] = depth + 1;
         stack[top++] = +grouped;
       }
     }
     this.summarize();
+    if (this.storage) this.storage.sizes.set([this.size, this.groupCount]);
   }
 
   private addNode(from: number, to: number): void {
-    if (this.size === this.count.length) this.growNodes(2 * this.size);
     const k = this.size++;
     this.start[k] = from;
     this.count[k] = to - from;
@@ -184,33 +244,22 @@ export class QuadTree {
     }
   }
 
+  /** Room for n points and the fewer than 2n nodes they make. */
   private reservePoints(n: number): void {
-    if (this.order.length >= n) return;
-    this.order = new Int32Array(n);
-    this.spareOrder = new Int32Array(n);
+    if (this.codes.length >= n) return;
+    if (this.storage && this.storage.points < n) throw new RangeError(`the tree's shared storage holds ${this.storage.points} points, not ${n}`);
     this.codes = new Uint32Array(n);
     this.spareCodes = new Uint32Array(n);
+    this.spareOrder = new Int32Array(n);
+    this.bounds = new Float64Array(8 * n);
+    if (this.storage) return;
+    this.order = new Int32Array(n);
     this.sx = new Float64Array(n);
     this.sy = new Float64Array(n);
     this.groups = new Int32Array(n);
-    if (this.count.length < 2 * n) this.growNodes(2 * n + 16);
-  }
-
-  private growNodes(capacity: number): void {
-    const grow = <A extends Int32Array | Float64Array>(a: A, make: (n: number) => A): A => {
-      const b = make(capacity);
-      b.set(a.subarray(0, Math.min(a.length, capacity)));
-      return b;
-    };
-    const int = (n: number) => new Int32Array(n), float = (n: number) => new Float64Array(n);
-    this.start = grow(this.start, int);
-    this.count = grow(this.count, int);
-    this.firstChild = grow(this.firstChild, int);
-    this.children = grow(this.children, int);
-    this.comX = grow(this.comX, float);
-    this.comY = grow(this.comY, float);
-    this.extent = grow(this.extent, float);
-    this.bounds = grow(this.bounds, (n) => new Float64Array(4 * n));
+    const int = () => new Int32Array(2 * n), float = () => new Float64Array(2 * n);
+    [this.start, this.count, this.firstChild, this.children] = [int(), int(), int(), int()];
+    [this.comX, this.comY, this.extent] = [float(), float(), float()];
   }
 }
 

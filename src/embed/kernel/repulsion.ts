@@ -4,9 +4,11 @@
  * normalisation Z = Σ_{i≠j} q_ij. Exact in O(n²), or Barnes-Hut in
  * O(n log n) with the usual opening criterion (cell size / distance < θ).
  */
-import { QuadTree } from "./quadtree.ts";
+import { QuadTree, type TreeStorage } from "./quadtree.ts";
 import { reserve, simdModule } from "../wasm/module.ts";
 import { wasm } from "../wasm/repulsion_wasm.ts";
+import { sharedArray } from "../../runtime/shared_memory.ts";
+import { awaitChange } from "../../runtime/spin.ts";
 
 export interface Repulsion {
   readonly name: string;
@@ -23,8 +25,15 @@ export interface Repulsion {
  * of threads.
  */
 export interface RepulsionSplit {
+  /**
+   * Shared memory for splitting steps of n points (optional), made once by
+   * the calling thread and handed to every thread's `prepare`: with it, work
+   * that every chunk needs is done once, as chunk 0, by the thread that
+   * claims it, and the other chunks wait for it.
+   */
+  workspace?(n: number): unknown;
   /** Readies the repulsion for these points (every thread, every iteration); returns the number of chunks. */
-  prepare(y: Float64Array, n: number): number;
+  prepare(y: Float64Array, n: number, workspace?: unknown): number;
   /** For every row i of chunk c: out[s·i], out[s·i+1] = Σ_j q_ij² (y_i − y_j) and out[s·i+2] = Σ_j q_ij (stride s). */
   chunk(y: Float64Array, n: number, c: number, out: Float64Array, stride: number): void;
 }
@@ -97,22 +106,41 @@ export function exactRepulsion(): Repulsion {
  * sums are in float32 on coordinates relative to the group's centre, which
  * costs about 1e-6 of each force against double precision: far below the
  * approximation itself, which is at least as accurate as per-point
- * Barnes-Hut with the same θ.
+ * Barnes-Hut with the same θ. Split over threads with a workspace, the
+ * tree is built once, into shared memory, while the other threads compute
+ * chunks that do not need it (the attraction comes between chunk 0 and the
+ * rest); without one, every thread builds its own.
  */
 export function barnesHutRepulsion(theta = 0.5, leafSize = 8, groupSize = 64, simd = true): Repulsion {
-  const tree = new QuadTree(leafSize, groupSize);
+  const own = new QuadTree(leafSize, groupSize);
   const theta2 = theta * theta;
   const module = simd ? simdModule(wasm) : null;
   const lists = module ? new SimdLists(new WebAssembly.Instance(module)) : new InteractionLists();
-  let chunks = 0, tmp = new Float64Array(0);
+  /** This thread's view of each workspace it was handed: the shared tree, and the builds it has asked for. */
+  const views = new WeakMap<TreeWorkspace, { tree: QuadTree; generation: number }>();
+  let tree = own, shared: TreeWorkspace | undefined, chunks = 0, tmp = new Float64Array(0);
   const groupOf = (c: number) => Math.floor((c * tree.groupCount) / chunks);
   const split: RepulsionSplit = {
-    prepare(y, n) {
-      tree.build(y, n);
-      chunks = Math.min(tree.groupCount, TREE_CHUNKS);
-      return chunks;
+    workspace: (n): TreeWorkspace => ({ tree: QuadTree.storage(n), built: sharedArray(Int32Array, 1) }),
+    prepare(y, n, workspace) {
+      shared = workspace as TreeWorkspace | undefined;
+      if (!shared) {
+        (tree = own).build(y, n);
+        return (chunks = Math.min(tree.groupCount, TREE_CHUNKS));
+      }
+      let view = views.get(shared);
+      if (!view) views.set(shared, view = { tree: new QuadTree(leafSize, groupSize, shared.tree), generation: 0 });
+      view.generation++;
+      tree = view.tree;
+      chunks = TREE_CHUNKS;
+      return 1 + TREE_CHUNKS;
     },
-    chunk(_y, _n, c, out, stride) {
+    chunk(y, n, c, out, stride) {
+      if (shared) {
+        if (c === 0) return buildShared(tree, shared, views.get(shared)!.generation, y, n);
+        awaitBuilt(tree, shared, views.get(shared)!.generation);
+        c--;
+      }
       for (let g = groupOf(c); g < groupOf(c + 1); g++) {
         lists.gather(tree, tree.groups[g], theta2);
         lists.apply(tree, tree.groups[g], out, stride);
@@ -135,6 +163,34 @@ export function barnesHutRepulsion(theta = 0.5, leafSize = 8, groupSize = 64, si
     },
     split,
   };
+}
+
+/** A Barnes-Hut split's shared memory: the tree, and the number of its last build (−1: that build failed). */
+interface TreeWorkspace {
+  tree: TreeStorage;
+  built: Int32Array;
+}
+
+/** Builds the shared tree (chunk 0) and lets the threads waiting for build `generation` go. */
+function buildShared(tree: QuadTree, workspace: TreeWorkspace, generation: number, y: Float64Array, n: number): void {
+  try {
+    tree.build(y, n);
+    Atomics.store(workspace.built, 0, generation);
+  } catch (error) {
+    Atomics.store(workspace.built, 0, -1);
+    throw error;
+  } finally {
+    Atomics.notify(workspace.built, 0);
+  }
+}
+
+/** Waits for build `generation` of the shared tree and takes it up. */
+function awaitBuilt(tree: QuadTree, workspace: TreeWorkspace, generation: number): void {
+  for (let built = Atomics.load(workspace.built, 0); built !== generation; built = Atomics.load(workspace.built, 0)) {
+    if (built < 0) throw new Error("the step's quadtree could not be built on another thread");
+    awaitChange(workspace.built, 0, built);
+  }
+  tree.load();
 }
 
 /**

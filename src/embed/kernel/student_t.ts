@@ -40,7 +40,7 @@ export function studentT(options: StudentTOptions = {}): ThreadedKernel {
     return n < exactBelow ? exact : fft.fasterThanTree(y, n) ? fft : tree;
   };
   let rep = new Float64Array(0), att = new Float64Array(0);
-  let chunked: Repulsion | undefined, repulsionChunks = 0;
+  let chunked: Repulsion | undefined, repulsionChunks = 0, attractionChunks = 0;
   return {
     name: "student-t",
     recipe: recipe(options),
@@ -58,15 +58,18 @@ export function studentT(options: StudentTOptions = {}): ThreadedKernel {
         const chosen = pick(y, n);
         return chosen === fft ? undefined : recipe({ ...options, repulsion: chosen === exact ? "exact" : "barnes-hut" });
       },
-      // Repulsion chunks come first, then the attraction in runs of rows (in row order, which reads P in order).
-      prepareChunks(y, n) {
+      workspace: (y, n) => pick(y, n).split!.workspace?.(n),
+      // The repulsion's chunk 0 comes first (it may build what its other chunks wait for), then the
+      // attraction in runs of rows (in row order, which reads P in order), then the other repulsion chunks.
+      prepareChunks(y, n, workspace) {
         chunked = pick(y, n);
-        repulsionChunks = chunked.split!.prepare(y, n);
-        return repulsionChunks + Math.ceil(n / ATTRACTION_ROWS);
+        repulsionChunks = chunked.split!.prepare(y, n, workspace);
+        attractionChunks = Math.ceil(n / ATTRACTION_ROWS);
+        return repulsionChunks + attractionChunks;
       },
       gradientChunk(y, P, c, out) {
-        if (c < repulsionChunks) return chunked!.split!.chunk(y, P.n, c, out, 5);
-        const from = (c - repulsionChunks) * ATTRACTION_ROWS;
+        if (c === 0 || c > attractionChunks) return chunked!.split!.chunk(y, P.n, c === 0 ? 0 : c - attractionChunks, out, 5);
+        const from = (c - 1) * ATTRACTION_ROWS;
         attraction(y, P, from, Math.min(from + ATTRACTION_ROWS, P.n), out, 5, 3);
       },
       finishChunks(n, out, exaggeration, weight, grad) {

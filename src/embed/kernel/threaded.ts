@@ -31,8 +31,15 @@ export interface SplitKernel {
    * these points cannot be split.
    */
   recipe(y: Float64Array, n: number): KernelRecipe | undefined;
+  /**
+   * Shared memory for the split of these points (optional; it must survive
+   * structured cloning), made once by the calling thread of a run and handed
+   * to every thread's `prepareChunks`, e.g. for work done once an iteration
+   * that the chunks share.
+   */
+  workspace?(y: Float64Array, n: number): unknown;
   /** Readies a split step for this iteration (on every thread); returns its number of chunks. */
-  prepareChunks(y: Float64Array, n: number): number;
+  prepareChunks(y: Float64Array, n: number, workspace?: unknown): number;
   /**
    * For the rows of chunk c: their repulsion sums, part of Z and attraction
    * into out (n×5 per row: repulsion x, y, Z part, attraction x, y).

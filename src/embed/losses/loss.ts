@@ -32,6 +32,12 @@ export interface Loss {
   begin?(ctx: LossContext): void;
   /** The loss value, for reports. */
   value(ctx: LossContext): number;
+  /**
+   * Starts what the gradient of steps of n points will use (threads), so
+   * that it comes up while the affinities are computed; resolves once it is
+   * started, not necessarily up.
+   */
+  ready?(n: number): Promise<void>;
   /** Called before a run of iterations over `ctx`'s active steps (e.g. to start threads). */
   prepare?(ctx: LossContext): Promise<void>;
   /** Called after the run, also when it was cancelled or failed. */

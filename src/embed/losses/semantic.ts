@@ -29,17 +29,23 @@ export function semantic(options: SemanticOptions = {}): Loss {
   const parallelFrom = options.parallelFrom ?? 500_000;
   let pool: KlPool | undefined;
   let inRun = false;
+  /** The pool, where an iteration of this many point pairs is shared out over threads. */
+  const poolFor = async (pairs: number): Promise<KlPool | undefined> => {
+    const threads = options.threads === "auto" || options.threads === undefined ? await hardwareThreads() : options.threads;
+    if (threads < 2 || pairs < parallelFrom || threaded === undefined || typeof SharedArrayBuffer !== "function") return undefined;
+    return (pool ??= new KlPool(threads - 1, threaded));
+  };
   return {
     name: "semantic",
     kernel,
+    async ready(n) {
+      await (await poolFor((n * n) / 2))?.start();
+    },
     async prepare(ctx) {
       const active = ctx.steps.filter((_, i) => ctx.active[i]);
-      const pairs = active.reduce((sum, s) => sum + (s.n * s.n) / 2, 0);
-      const threads = options.threads === "auto" || options.threads === undefined ? await hardwareThreads() : options.threads;
-      inRun = threads > 1 && pairs >= parallelFrom && threaded !== undefined && typeof SharedArrayBuffer === "function";
-      if (!inRun) return;
-      pool ??= new KlPool(threads - 1, threaded!);
-      await pool.begin(active);
+      const running = await poolFor(active.reduce((sum, s) => sum + (s.n * s.n) / 2, 0));
+      inRun = running !== undefined;
+      await running?.begin(active);
     },
     async finish() {
       if (inRun) await pool?.end();

@@ -16,8 +16,8 @@ export interface KlStepView {
 }
 
 /** Computes chunks of a split step into out, claiming each from ctrl[claim], until none is left. */
-export function claimChunks(kernel: SplitKernel, y: Float64Array, P: SparseMatrix, out: Float64Array, ctrl: Int32Array, claim: number): void {
-  const chunks = kernel.prepareChunks(y, P.n);
+export function claimChunks(kernel: SplitKernel, y: Float64Array, P: SparseMatrix, out: Float64Array, workspace: unknown, ctrl: Int32Array, claim: number): void {
+  const chunks = kernel.prepareChunks(y, P.n, workspace);
   for (let c = Atomics.add(ctrl, claim, 1); c < chunks; c = Atomics.add(ctrl, claim, 1)) kernel.gradientChunk(y, P, c, out);
 }
 

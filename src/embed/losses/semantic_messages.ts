@@ -30,8 +30,8 @@ export interface KlRun {
   slot: number;
   /** The kernel every thread computes with. */
   recipe: KernelRecipe;
-  /** One step split in chunks of rows: the shared output (n×5, see SplitKernel.gradientChunk). */
-  split?: { out: Float64Array };
+  /** One step split in chunks of rows: the shared output (n×5, see SplitKernel.gradientChunk) and the kernel's workspace. */
+  split?: { out: Float64Array; workspace: unknown };
 }
 
 export type KlWorkerMessage = KlStep | KlRun;

@@ -40,15 +40,20 @@ export class KlPool {
   private steps: (KlStepView & { grad: Float64Array })[] = [];
   private running = false;
     /** The split of a single step, while such a run lasts. */
-  private split?: { step: StepState; kernel: SplitKernel; out: Float64Array };
+  private split?: { step: StepState; kernel: SplitKernel; out: Float64Array; workspace: unknown };
   /** The iteration `beginIteration` started, until its gradient is taken. */
   private started?: number;
 
   constructor(private readonly size: number, private readonly kernel: ThreadedKernel) {}
 
+  /** Starts the threads (once); they come up in the background. */
+  async start(): Promise<void> {
+    while (this.workers.length < this.size) this.workers.push(await this.spawn());
+  }
+
   /** Starts a run over the given steps: hands the workers the steps and enters their loops. */
   async begin(active: StepState[]): Promise<void> {
-    while (this.workers.length < this.size) this.workers.push(await this.spawn());
+    await this.start();
     for (const s of active) this.share(s);
     this.ctrl = new Int32Array(new SharedArrayBuffer(4 * (2 + this.workers.length)));
     this.seq = 0;
@@ -56,13 +61,13 @@ export class KlPool {
     const one = active.length === 1 ? active[0] : undefined;
     const splitRecipe = one && this.kernel.split?.recipe(one.y, one.n);
     this.split = undefined;
-    let recipe = this.kernel.recipe, split: { out: Float64Array } | undefined;
+    let recipe = this.kernel.recipe, split: { out: Float64Array; workspace: unknown } | undefined;
     if (one && splitRecipe) {
       recipe = splitRecipe;
       // Built once per recipe for the thread's life, so its loops stay warm from step to step.
       const splitKernel = (await kernelFromRecipe(recipe)).split!;
-      this.split = { step: one, kernel: splitKernel, out: sharedArray(Float64Array, 5 * one.n) };
-      split = { out: this.split.out };
+      split = { out: sharedArray(Float64Array, 5 * one.n), workspace: splitKernel.workspace?.(one.y, one.n) };
+      this.split = { step: one, kernel: splitKernel, ...split };
     }
     // The largest steps first, so the last claims are short.
     const order = [...active].sort((a, b) => b.n - a.n);
@@ -85,7 +90,7 @@ export class KlPool {
     const seq = this.started ?? this.release(exaggeration, weight);
     this.started = undefined;
     const split = this.split;
-    if (split) claimChunks(split.kernel, split.step.y, split.step.P, split.out, this.ctrl, this.claim);
+    if (split) claimChunks(split.kernel, split.step.y, split.step.P, split.out, split.workspace, this.ctrl, this.claim);
     else claimSteps(this.kernel, this.steps, exaggeration, weight, this.ctrl, this.claim);
     this.workers.forEach((w, slot) => {
       for (;;) {

@@ -34,7 +34,7 @@ async function run({ ids, ctrl, params, slot, claim, recipe, split }: KlRun): Pr
   const kernel = await kernelFromRecipe(recipe);
   const mine = ids.map((id) => steps.get(id)!);
   const work = split
-    ? () => claimChunks(kernel.split!, mine[0].y, mine[0].P, split.out, ctrl, claim)
+    ? () => claimChunks(kernel.split!, mine[0].y, mine[0].P, split.out, split.workspace, ctrl, claim)
     : () => claimSteps(kernel, mine, params[0], params[1], ctrl, claim);
   let seen = 0;
   for (;;) {
