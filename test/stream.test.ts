@@ -98,10 +98,13 @@ test("evolve: unsubscribing stops the embedder within one batch of iterations", 
 test("evolve: errors are typed and travel as RxJS errors; the source is unsubscribed", async () => {
   const tables = stepsOf(3, 6);
   const late = new Subject<StepTable>();
-  const failed = firstValueFrom(late.pipe(evolve({ iterationsPerStep: 10 }), toArray()));
+  let framed: () => void;
+  const firstFrame = new Promise<void>((resolve) => (framed = resolve));
+  const failed = firstValueFrom(late.pipe(evolve({ iterationsPerStep: 10 }), tap(() => framed()), toArray()));
   late.next(tables[0]);
   late.next(tables[1]);
-  await nextMacrotask();
+  // Once a frame is out, step 0 has left the buffer: sent again, it is late (while buffered, it would be a duplicate row).
+  await firstFrame;
   late.next(tables[0]);
   await failed.then(() => assert.unreachable("no error"), (err) => assert.instance(err, StepOrderError));
   assert.is(late.observed, false);

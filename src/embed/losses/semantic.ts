@@ -31,9 +31,9 @@ export function semantic(options: SemanticOptions = {}): Loss {
   let inRun = false;
   /** The pool, where an iteration of this many point pairs is shared out over threads. */
   const poolFor = async (pairs: number): Promise<KlPool | undefined> => {
+    if (pairs < parallelFrom || threaded === undefined || typeof SharedArrayBuffer !== "function") return undefined;
     const threads = options.threads === "auto" || options.threads === undefined ? await hardwareThreads() : options.threads;
-    if (threads < 2 || pairs < parallelFrom || threaded === undefined || typeof SharedArrayBuffer !== "function") return undefined;
-    return (pool ??= new KlPool(threads - 1, threaded));
+    return threads < 2 ? undefined : (pool ??= new KlPool(threads - 1, threaded));
   };
   return {
     name: "semantic",
