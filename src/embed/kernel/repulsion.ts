@@ -115,9 +115,9 @@ export function barnesHutRepulsion(theta = 0.5, leafSize = 8, groupSize = 64, si
   const own = new QuadTree(leafSize, groupSize);
   const theta2 = theta * theta;
   const module = simd ? simdModule(wasm) : null;
-  const lists = module ? new SimdLists(new WebAssembly.Instance(module)) : new InteractionLists();
-  /** This thread's view of each workspace it was handed: the shared tree, and the builds it has asked for. */
-  const views = new WeakMap<TreeWorkspace, { tree: QuadTree; generation: number }>();
+  const groups = module ? new WasmGroups(new WebAssembly.Instance(module)) : undefined, lists = new InteractionLists();
+  /** This thread's view of each workspace it was handed: the shared tree, the builds it has asked for and taken up. */
+  const views = new WeakMap<TreeWorkspace, { tree: QuadTree; generation: number; taken: number }>();
   let tree = own, shared: TreeWorkspace | undefined, chunks = 0, tmp = new Float64Array(0);
   const groupOf = (c: number) => Math.floor((c * tree.groupCount) / chunks);
   const split: RepulsionSplit = {
@@ -126,10 +126,11 @@ export function barnesHutRepulsion(theta = 0.5, leafSize = 8, groupSize = 64, si
       shared = workspace as TreeWorkspace | undefined;
       if (!shared) {
         (tree = own).build(y, n);
+        groups?.upload(tree, n);
         return (chunks = Math.min(tree.groupCount, TREE_CHUNKS));
       }
       let view = views.get(shared);
-      if (!view) views.set(shared, view = { tree: new QuadTree(leafSize, groupSize, shared.tree), generation: 0 });
+      if (!view) views.set(shared, view = { tree: new QuadTree(leafSize, groupSize, shared.tree), generation: 0, taken: 0 });
       view.generation++;
       tree = view.tree;
       chunks = TREE_CHUNKS;
@@ -137,13 +138,21 @@ export function barnesHutRepulsion(theta = 0.5, leafSize = 8, groupSize = 64, si
     },
     chunk(y, n, c, out, stride) {
       if (shared) {
-        if (c === 0) return buildShared(tree, shared, views.get(shared)!.generation, y, n);
-        awaitBuilt(tree, shared, views.get(shared)!.generation);
+        const view = views.get(shared)!;
+        if (c === 0) return buildShared(tree, shared, view.generation, y, n);
+        if (view.taken !== view.generation) {
+          awaitBuilt(tree, shared, view.generation);
+          groups?.upload(tree, n);
+          view.taken = view.generation;
+        }
         c--;
       }
       for (let g = groupOf(c); g < groupOf(c + 1); g++) {
-        lists.gather(tree, tree.groups[g], theta2);
-        lists.apply(tree, tree.groups[g], out, stride);
+        if (groups) groups.apply(tree, tree.groups[g], theta2, out, stride);
+        else {
+          lists.gather(tree, tree.groups[g], theta2);
+          lists.apply(tree, tree.groups[g], out, stride);
+        }
       }
     },
   };
@@ -396,12 +405,7 @@ class SimdLists extends InteractionLists {
     }
     this.run(x.byteOffset, y.byteOffset, at.byteOffset, count, this.cellX.byteOffset, this.cellY.byteOffset, this.cellMass.byteOffset, this.cells,
       this.pointX.byteOffset, this.pointY.byteOffset, this.pointAt.byteOffset, this.points, o.byteOffset);
-    for (let k = 0; k < count; k++) {
-      const i = order[s + k], r = 12 * (k >> 2) + (k & 3);
-      out[stride * i] = o[r];
-      out[stride * i + 1] = o[r + 4];
-      out[stride * i + 2] = o[r + 8];
-    }
+    takeResults(o, order, s, count, out, stride);
   }
 
   /** Lays the memory out for the given capacities (in points; targets a multiple of four), keeping the lists' contents. */
@@ -425,6 +429,85 @@ class SimdLists extends InteractionLists {
     [this.cellX, this.cellY, this.cellMass, this.pointX, this.pointY] = [cells, cells, cells, points, points].map(floats);
     this.pointAt = ints(points);
     [this.cellX, this.cellY, this.cellMass, this.pointX, this.pointY, this.pointAt].forEach((a, k) => a.set(old[k].subarray(0, Math.min(old[k].length, a.length))));
+  }
+}
+
+/**
+ * Groups walked and summed in WebAssembly (repulsion.wat's `group`): the
+ * tree is copied into the instance's memory once a build (each node as
+ * eight doubles, and the sorted points' coordinates), then a group costs one
+ * call. The walk lists cells and points by the JavaScript walk's criterion
+ * and in its order, so the sums have the bits of InteractionLists'.
+ */
+class WasmGroups {
+  private readonly memory: WebAssembly.Memory;
+  private readonly run: (...args: number[]) => void;
+  /** Byte offsets of the regions (see `layout`). */
+  private at: Record<"nodes" | "sx" | "sy" | "stack" | "tx" | "ty" | "tp" | "out" | "cx" | "cy" | "cm" | "px" | "py" | "pp", number> | undefined;
+  private nodes = 0;
+  private points = 0;
+  private out = new Float32Array(0);
+
+  constructor(instance: WebAssembly.Instance) {
+    this.memory = instance.exports.memory as WebAssembly.Memory;
+    this.run = instance.exports.group as WasmGroups["run"];
+  }
+
+  /** Copies the tree over its n points in. */
+  upload(tree: QuadTree, n: number): void {
+    if (!this.at || tree.size > this.nodes || n > this.points) this.layout(Math.ceil(1.25 * tree.size), n);
+    const at = this.at!, buffer = this.memory.buffer, nodes = new Float64Array(buffer, at.nodes, 8 * tree.size);
+    const { comX, comY, extent, start, count, firstChild, children } = tree;
+    for (let k = 0, o = 0; k < tree.size; k++, o += 8) {
+      nodes[o] = comX[k];
+      nodes[o + 1] = comY[k];
+      nodes[o + 2] = extent[k] * extent[k];
+      nodes[o + 3] = start[k];
+      nodes[o + 4] = count[k];
+      nodes[o + 5] = firstChild[k];
+      nodes[o + 6] = children[k];
+    }
+    new Float64Array(buffer, at.sx, n).set(tree.sx.subarray(0, n));
+    new Float64Array(buffer, at.sy, n).set(tree.sy.subarray(0, n));
+  }
+
+  /** Sums group node g of the uploaded tree into out (row i at stride·i). */
+  apply(tree: QuadTree, g: number, theta2: number, out: Float64Array, stride: number): void {
+    const a = this.at!, s = tree.start[g], count = tree.count[g];
+    this.run(a.nodes, a.sx, a.sy, s, count, theta2, a.stack, a.tx, a.ty, a.tp, a.cx, a.cy, a.cm, a.px, a.py, a.pp, a.out);
+    takeResults(this.out, tree.order, s, count, out, stride);
+  }
+
+  /**
+   * Lays the memory out for up to `nodes` nodes and n points: the nodes,
+   * the points' coordinates, the walk's stack, a group's points (at most n,
+   * padded to four) and results, the cells (at most one per node) and the
+   * listed points (at most n).
+   */
+  private layout(nodes: number, n: number): void {
+    const targets = 4 * Math.ceil((n + 3) / 4);
+    const sizes = { nodes: 64 * nodes, sx: 8 * n, sy: 8 * n, stack: 4 * 64, tx: 4 * targets, ty: 4 * targets, tp: 4 * targets, out: 12 * targets, cx: 4 * nodes, cy: 4 * nodes, cm: 4 * nodes, px: 4 * n, py: 4 * n, pp: 4 * n };
+    let offset = 0;
+    const at = {} as NonNullable<WasmGroups["at"]>;
+    for (const [region, bytes] of Object.entries(sizes) as [keyof typeof sizes, number][]) {
+      at[region] = offset;
+      offset += 16 * Math.ceil(bytes / 16);
+    }
+    const buffer = reserve(this.memory, offset);
+    this.at = at;
+    this.nodes = nodes;
+    this.points = n;
+    this.out = new Float32Array(buffer, at.out, 3 * targets);
+  }
+}
+
+/** A group's results from the SIMD kernel's layout (fx, fy, z of each four points) into out, row i at stride·i. */
+function takeResults(o: Float32Array, order: Int32Array, s: number, count: number, out: Float64Array, stride: number): void {
+  for (let k = 0; k < count; k++) {
+    const i = order[s + k], r = 12 * (k >> 2) + (k & 3);
+    out[stride * i] = o[r];
+    out[stride * i + 1] = o[r + 4];
+    out[stride * i + 2] = o[r + 8];
   }
 }
 
