@@ -6,10 +6,11 @@ import { alignment, displacement, EvolutionaryEmbedding, perplexityAffinity, ran
 import { clusteredSteps as steps, ring, trustworthinessWith } from "./fixtures.ts";
 import { barnesHutRepulsion, exactRepulsion } from "../src/embed/kernel/repulsion.ts";
 import { type AffinityTask, runHere, taskWork, warmAffinities, warmJob } from "../src/embed/affinity/warm.ts";
-import { symmetrized, SYMMETRIZE_ROWS } from "../src/embed/affinity/symmetrize.ts";
+import { symmetrized, SYMMETRIZE_ROWS, type SymmetrizeJob } from "../src/embed/affinity/symmetrize.ts";
 import { warmBlocks } from "../src/embed/affinity/neighbor_graph.ts";
 import { AffinityPool } from "../src/embed/affinity/affinity_pool.ts";
 import { pack, unpack } from "../src/runtime/wire.ts";
+import type { Thread } from "../src/runtime/threads.ts";
 
 test("Barnes-Hut repulsion approximates the exact sum (θ = 0.5) and is exact as θ → 0, to float32's precision", () => {
   const n = 800, y = ring(n, 1);
@@ -151,6 +152,20 @@ test("a warm step shared over threads (search, then symmetrisation) gives the af
   assert.equal(Array.from(shared.index), Array.from(alone.index));
   assert.equal(Array.from(shared.cond), Array.from(alone.cond));
   for (const key of ["rowPtr", "col", "val"] as const) assert.equal(Array.from(P[key]), Array.from(expected[key]), key);
+});
+
+test("an affinity run waits for its blocks, not for threads: one that never comes up does not hang it", () => {
+  const pool = new AffinityPool(2);
+  // A thread that takes its messages and never answers, as one that failed to load its module would.
+  const silent: Thread = { post() {}, onMessage() {}, onError() {}, keepAlive() {}, terminate() {} };
+  (pool as unknown as { workers: Thread[] }).workers = [silent];
+  const done: number[] = [];
+  pool.run({ type: "pack", job: {} as SymmetrizeJob, blocks: 5 }, (b) => done.push(b));
+  assert.equal(done, [0, 1, 2, 3, 4]);
+  // A block that throws here drops the blocks not yet claimed and passes the error on, after the claimed ones settle.
+  assert.throws(() => pool.run({ type: "pack", job: {} as SymmetrizeJob, blocks: 5 }, (b) => {
+    if (b === 2) throw new RangeError("block 2");
+  }), /block 2/);
 });
 
 test("messages to threads carry shared arrays as their buffers, and views over the same memory come back", () => {

@@ -34,7 +34,12 @@ export class AffinityPool {
     return this.workers.length + 1;
   }
 
-  /** Runs the task's `work` for every block, on this thread and the pool's, and returns when all are done. */
+  /**
+   * Runs the task's `work` for every block, on this thread and the pool's,
+   * and returns when all are done. It waits for blocks, not for threads: a
+   * thread that is not up yet (or never comes up) claims none, so it is not
+   * waited for.
+   */
   run(task: AffinityTask, work: (block: number) => void): void {
     const ctrl = new Int32Array(new SharedArrayBuffer(12)), blocks = task.blocks;
     const message: AffinityRun = { task, ctrl };
@@ -43,10 +48,18 @@ export class AffinityPool {
       w.post(message);
     }
     try {
-      for (let b = Atomics.add(ctrl, 0, 1); b < blocks; b = Atomics.add(ctrl, 0, 1)) work(b);
+      for (let b = Atomics.add(ctrl, 0, 1); b < blocks; b = Atomics.add(ctrl, 0, 1)) {
+        try {
+          work(b);
+        } finally {
+          Atomics.add(ctrl, 1, 1);
+        }
+      }
     } finally {
-      // The workers may still hold blocks (and the shared buffers): wait for them either way.
-      for (let done = Atomics.load(ctrl, 1); done < this.workers.length; done = Atomics.load(ctrl, 1)) Atomics.wait(ctrl, 1, done, 100);
+      // After a failure here the blocks nobody claimed yet are dropped; the claimed ones may still be running on
+      // other threads, which read and write the task's shared buffers: wait for them either way.
+      for (let b = Atomics.add(ctrl, 0, 1); b < blocks; b = Atomics.add(ctrl, 0, 1)) Atomics.add(ctrl, 1, 1);
+      for (let settled = Atomics.load(ctrl, 1); settled < blocks; settled = Atomics.load(ctrl, 1)) Atomics.wait(ctrl, 1, settled, 100);
       for (const w of this.workers) w.keepAlive(false);
     }
     if (Atomics.load(ctrl, 2) > 0) throw new Error(`an affinity worker failed: ${this.errors.splice(0).join("; ") || "unknown error"}`);

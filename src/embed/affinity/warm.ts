@@ -96,7 +96,7 @@ export type AffinityTask =
 /** A task as the pool hands it to its threads. */
 export interface AffinityRun {
   task: AffinityTask;
-  /** [next block to claim, threads done, threads failed] */
+  /** [next block to claim, blocks settled, blocks failed] */
   ctrl: Int32Array;
 }
 
