@@ -101,6 +101,20 @@ test("worker threads give exactly the single-thread result", async () => {
   assert.equal(three, one);
 });
 
+test("a gradient worker that cannot build its kernel fails the run with an error, not a hang; the next run starts new workers", async () => {
+  const input = steps(3, 150, 6, 7);
+  // The recipe names a module no thread can load: each worker reports the error and never enters its loop.
+  const broken = { ...studentT(), recipe: { module: new URL("./no_such_kernel.ts", import.meta.url).href, factory: "studentT" } };
+  const e = new EvolutionaryEmbedding({ seed: 1, losses: [semantic({ threads: 2, parallelFrom: 0, kernel: broken })] });
+  for (const s of input) e.addStep(s);
+  let failure: unknown;
+  await e.optimize(5).catch((error) => (failure = error));
+  assert.match(String(failure), /a gradient worker failed/);
+  await e.optimize(5).catch((error) => (failure = error));
+  assert.match(String(failure), /a gradient worker failed/, "new workers, and the same error again");
+  e.dispose();
+});
+
 for (const repulsion of ["exact", "barnes-hut"] as const) {
   test(`one step split by rows over threads matches one thread (${repulsion})`, async () => {
     const [input] = steps(1, 700, 6, 4);

@@ -20,6 +20,9 @@ import type { KlReply } from "./semantic_messages.ts";
 import { awaitChange } from "../../runtime/spin.ts";
 import { siblingModule, spawnThread, type Thread } from "../../runtime/threads.ts";
 
+/** How long an iteration waits for the workers while blocking, before it waits without (ms). */
+const BLOCKING_WAIT_MS = 50;
+
 interface Worker {
   thread: Thread;
   /** Resolvers waiting for the worker to leave its iteration loop. */
@@ -85,25 +88,44 @@ export class KlPool {
     this.started = this.release(exaggeration, weight);
   }
 
-  /** One iteration's KL gradients of every active step, added to their `grad`. */
-  gradient(exaggeration: number, weight: number): void {
+  /**
+   * One iteration's KL gradients of every active step, added to their
+   * `grad`. Workers that have not finished within a few milliseconds (one
+   * still starting, or one that failed to) are awaited without blocking, so
+   * that their errors can arrive.
+   */
+  gradient(exaggeration: number, weight: number): void | Promise<void> {
     const seq = this.started ?? this.release(exaggeration, weight);
     this.started = undefined;
     const split = this.split;
     if (split) claimChunks(split.kernel, split.step.y, split.step.P, split.out, split.workspace, this.ctrl, this.claim);
     else claimSteps(this.kernel, this.steps, exaggeration, weight, this.ctrl, this.claim);
-    this.workers.forEach((w, slot) => {
+    const add = () => {
+      if (split) split.kernel.finishChunks(split.step.n, split.out, exaggeration, weight, split.step.grad);
+      else {
+        for (const { kl, grad } of this.steps) for (let i = 0; i < grad.length; i++) grad[i] += kl[i];
+      }
+    };
+    if (this.finished(seq, BLOCKING_WAIT_MS)) return add();
+    return (async () => {
+      while (!this.finished(seq, 0)) await new Promise((resolve) => setTimeout(resolve, 1));
+      add();
+    })();
+  }
+
+  /** Whether every worker has finished iteration seq, waiting up to `ms` (blocking); throws for a failed one. */
+  private finished(seq: number, ms: number): boolean {
+    const until = performance.now() + ms;
+    return this.workers.every((w, slot) => {
       for (;;) {
         const done = Atomics.load(this.ctrl, 1 + slot);
-        if (done === seq) break;
-        if (done < 0) throw new Error(`a gradient worker failed: ${w.error ?? "unknown error"}`);
-        awaitChange(this.ctrl, 1 + slot, done, 100);
+        if (done === seq) return true;
+        if (done < 0 || w.error !== undefined) throw new Error(`a gradient worker failed: ${w.error ?? "unknown error"}`);
+        const left = until - performance.now();
+        if (left <= 0) return false;
+        awaitChange(this.ctrl, 1 + slot, done, left);
       }
     });
-    if (split) split.kernel.finishChunks(split.step.n, split.out, exaggeration, weight, split.step.grad);
-    else {
-      for (const { kl, grad } of this.steps) for (let i = 0; i < grad.length; i++) grad[i] += kl[i];
-    }
   }
 
   /** Lets the workers into the next iteration; returns its number. */
@@ -127,11 +149,14 @@ export class KlPool {
   async end(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    const idle = this.workers.map((w) => new Promise<void>((resolve) => w.idle.push(resolve)));
+    // A worker that failed will not leave a loop it may never have entered.
+    const idle = this.workers.map((w) => w.error !== undefined ? Promise.resolve() : new Promise<void>((resolve) => w.idle.push(resolve)));
     Atomics.store(this.ctrl, 0, -1);
     Atomics.notify(this.ctrl, 0);
     await Promise.all(idle);
     for (const w of this.workers) w.thread.keepAlive(false);
+    // A failed worker is not trusted again: the next run starts new ones.
+    if (this.workers.some((w) => w.error !== undefined)) this.dispose();
   }
 
   /** Stops the threads; a later `begin` starts new ones. */
@@ -160,7 +185,10 @@ export class KlPool {
       if (m.type === "idle") worker.idle.splice(0).forEach((resolve) => resolve());
       else worker.error = m.message;
     });
-    thread.onError((error) => (worker.error = String(error)));
+    thread.onError((error) => {
+      worker.error = String(error);
+      worker.idle.splice(0).forEach((resolve) => resolve());
+    });
     return worker;
   }
 }
