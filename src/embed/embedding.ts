@@ -201,8 +201,8 @@ export class EvolutionaryEmbedding {
   }
 
   /**
-   * Starts the affinity's threads for steps of n points and resolves when
-   * they are up (`Affinity.ready`), so that a large first step's exact
+   * Starts the affinity's threads for steps of n points and resolves once
+   * they are started (`Affinity.ready`), so that a large first step's exact
    * neighbour search is shared out over them: `addStep` is synchronous and
    * cannot wait for them itself. The losses start their threads too
    * (`Loss.ready`), which then come up while the affinities are computed.

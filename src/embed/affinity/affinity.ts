@@ -25,9 +25,10 @@ export interface Affinity {
   prepare?(features: Float32Array, n: number, dim: number): Float32Array;
   /**
    * Starts the threads that computing a first step of n points would use
-   * and resolves when they are up (at once where none would be used):
-   * `compute` is synchronous, so without it a first step is searched on the
-   * calling thread while the threads start.
+   * and resolves once they are started (at once where none would be used):
+   * a `compute` then shares its blocks with them, and each joins as soon as
+   * it has loaded. `compute` is synchronous, so without it a first step is
+   * searched on the calling thread alone.
    *
    * @example
    * await affinity.ready?.(n);

@@ -23,7 +23,7 @@ export class AffinityPool {
     return this.workers.length > 0;
   }
 
-  /** Starts the threads (once) and resolves when they are up, or when there are none to start. */
+  /** Starts the threads (once) and resolves once they are started (each joins runs when it has loaded), or when there are none to start. */
   started(): Promise<void> {
     this.starting ??= this.start();
     return this.starting;

@@ -42,7 +42,7 @@ export class KlPool {
   /** The steps of a run, in the order they are claimed, as this thread sees them. */
   private steps: (KlStepView & { grad: Float64Array })[] = [];
   private running = false;
-    /** The split of a single step, while such a run lasts. */
+  /** The split of a single step, while such a run lasts. */
   private split?: { step: StepState; kernel: SplitKernel; out: Float64Array; workspace: unknown };
   /** The iteration `beginIteration` started, until its gradient is taken. */
   private started?: number;
