@@ -148,6 +148,21 @@ test("perplexity calibration: every row reaches the target entropy, at any dista
   }
 });
 
+test("perplexity calibration: where the nearest's ties outnumber the perplexity (duplicates), the weights are uniform on them and β is that of a hundred iterations", () => {
+  // The plain loop of calibrateRow's steps from β = 3k / Σ(d − d0), without its shortcut: every iteration
+  // finds too much entropy and doubles β once no Halley step is taken.
+  for (const [ties, start] of [[40, 0], [31, 0], [90, 0], [40, 1e-3], [40, 1e30]]) {
+    const d2 = Float64Array.from({ length: 90 }, (_, a) => (a < ties ? 2.5 : 2.5 + a));
+    const p = new Float64Array(90);
+    const beta = calibrateRow(d2, 30, p, start);
+    for (let a = 0; a < 90; a++) assert.is(p[a], a < ties ? 1 / ties : 0, `${ties} ties, start ${start}: p[${a}]`);
+    assert.ok(beta > 1e25 && Number.isFinite(beta), `β ${beta}`);
+    // The same β as the loop that runs its hundred iterations (a second call from the first's β goes on doubling).
+    const again = calibrateRow(d2, 30, p, beta);
+    assert.is(again, beta * 2 ** 100);
+  }
+});
+
 /** Squared distance between rows i and j of a row-major point set. */
 function squared(points: Float32Array, dim: number, i: number, j: number): number {
   let d = 0;

@@ -40,7 +40,7 @@ test("the tile kernels (SIMD here, and the JavaScript fallback) give the same bi
   const rng = random(5);
   for (const [n, dim] of [[1, 3], [13, 1], [40, 7], [61, 50]]) {
     const points = Float32Array.from({ length: n * dim }, () => rng.normal());
-    const simd = tileKernel(points, n, dim), scalar = scalarTiles(points, n, dim);
+    const simd = tileKernel(points, n, dim, 0), scalar = scalarTiles(points, n, dim, 0);
     assert.equal(simd.width, scalar.width);
     assert.ok(simd.width % 8 === 0 && simd.width >= n + 3);
     for (let i = 0; i < n; i += 4) {
@@ -53,6 +53,30 @@ test("the tile kernels (SIMD here, and the JavaScript fallback) give the same bi
           for (let t = 0; t < dim; t++) d += (points[(i + r) * dim + t] - points[j * dim + t]) ** 2;
           assert.ok(Math.abs(simd.out[r * simd.width + j] - d) <= 1e-5 * (1 + d));
         }
+      }
+    }
+  }
+});
+
+test("the tile kernels' k nearest (SIMD here, and the JavaScript fallback) are the same entries in the same order: the k smallest, ties to the lower index", () => {
+  const rng = random(6);
+  // Coarse coordinates make many equal distances; n not a multiple of four leaves a tail; k = n − 1 keeps all.
+  for (const [n, dim, k] of [[2, 3, 1], [13, 1, 3], [61, 4, 5], [203, 2, 7], [150, 3, 149], [1000, 5, 30]]) {
+    const points = Float32Array.from({ length: n * dim }, () => Math.round(2 * rng.normal()));
+    const simd = tileKernel(points, n, dim, k), scalar = scalarTiles(points, n, dim, k);
+    for (let i = 0; i < n; i += 4) {
+      simd.measure(i);
+      scalar.measure(i);
+      for (let r = 0; r < 4 && i + r < n; r++) {
+        const row = i + r;
+        simd.nearest(r, row);
+        scalar.nearest(r, row);
+        const got = Array.from(simd.keptJ.subarray(0, k));
+        assert.equal(got, Array.from(scalar.keptJ.subarray(0, k)), `n ${n}, k ${k}, row ${row}`);
+        assert.equal(Array.from(simd.keptD.subarray(0, k)), Array.from(scalar.keptD.subarray(0, k)));
+        // The k smallest by (distance, index), this row excluded.
+        const truth = Array.from({ length: n }, (_, j) => j).filter((j) => j !== row).sort((a, b) => simd.out[r * simd.width + a] - simd.out[r * simd.width + b] || a - b).slice(0, k);
+        assert.equal([...got].sort((a, b) => a - b), truth.sort((a, b) => a - b), `n ${n}, k ${k}, row ${row}: the k nearest`);
       }
     }
   }

@@ -27,95 +27,64 @@ export function exactNeighbors(points: ArrayLike<number>, n: number, dim: number
  * The exact search by blocks of rows (WARM_BLOCK each), into `out` (n×k):
  * the function searches one block. Four rows at a time are measured
  * against every point in float32 (tiles.wat), each row's k nearest are
- * kept (`nearestOfRow`, ties to the lower index), and those are measured again
+ * kept (`TileKernel.nearest`, ties to the lower index), and those are measured again
  * in double precision and sorted by that, nearest first: a row's result is
  * the double-precision k nearest but where float32 rounding swaps two
  * nearly equal distances at the cut.
  */
 export function exactSearch(points: ArrayLike<number>, n: number, dim: number, out: Neighbors): (block: number) => void {
   const { k, index, distance } = out;
-  const kernel = tileKernel(points, n, dim), { width } = kernel, tile = kernel.out;
-  const keptD = new Float32Array(4 * k), keptJ = new Int32Array(4 * k), exact = new Float64Array(k), order = Array.from({ length: k }, (_, a) => a);
-  // Ascending by (distance, index): the calibration measures from the nearest.
-  const byDistance = (a: number, b: number) => exact[a] - exact[b] || keptJ[a] - keptJ[b];
+  if (k === 0) return () => {};
+  const kernel = tileKernel(points, n, dim, k), { keptJ } = kernel, exact = new Float64Array(k), nearest = new Int32Array(k);
+  // One array type to read (any ArrayLike holds doubles exactly): a loop over several is several times slower.
+  const x = Float64Array.from(points);
   return (block) => {
     const first = block * WARM_BLOCK, last = Math.min(n, first + WARM_BLOCK);
     for (let i = first; i < last; i += 4) {
       kernel.measure(i);
       for (let r = 0; r < 4 && i + r < last; r++) {
         const row = i + r, base = row * k;
-        nearestOfRow(tile, r * width, n, row, k, keptD, keptJ);
-        for (let a = 0; a < k; a++) {
-          const o = keptJ[a] * dim;
-          let d = 0;
-          for (let t = 0; t < dim; t++) {
-            const diff = points[row * dim + t] - points[o + t];
-            d += diff * diff;
-          }
-          exact[a] = d;
-          order[a] = a;
-        }
-        order.sort(byDistance);
-        for (let a = 0; a < k; a++) {
-          distance[base + a] = exact[order[a]];
-          index[base + a] = keptJ[order[a]];
-        }
+        kernel.nearest(r, row);
+        nearest.set(keptJ.subarray(0, k));
+        squaredDistances(x, dim, row, nearest, exact);
+        // Ascending by (distance, index): the calibration measures from the nearest.
+        sortByDistance(exact, nearest);
+        distance.set(exact, base);
+        index.set(nearest, base);
       }
     }
   };
 }
 
-/**
- * The k smallest of row[at + j] over j < n, j ≠ self (ties to the lower
- * index) into keptD/keptJ[0 … k), in no particular order; both hold 4k.
- * Candidates under the running cut are appended; when 4k are held, the k
- * smallest are kept and the largest of them becomes the cut. So nearly every
- * candidate costs one well-predicted comparison, where a heap would pay a
- * mispredicted sift for each of the ~k·ln(n/k) that enter it. Candidates come
- * in ascending j, so a strict `<` against the cut keeps the lower index among
- * equal distances.
- */
-function nearestOfRow(row: Float32Array, at: number, n: number, self: number, k: number, keptD: Float32Array, keptJ: Int32Array): void {
-  const capacity = keptD.length;
-  let held = 0, cut = Infinity;
-  for (let j = 0; j < n; j++) {
-    const d = row[at + j];
-    if (!(d < cut) || j === self) continue;
-    keptD[held] = d;
-    keptJ[held++] = j;
-    if (held === capacity) {
-      selectSmallest(keptD, keptJ, held, k);
-      held = k;
-      cut = keptD[0];
-      for (let a = 1; a < k; a++) if (keptD[a] > cut) cut = keptD[a];
+/** exact[a] = |x_row − x_{j[a]}|² in double precision, for a < exact.length. */
+function squaredDistances(x: Float64Array, dim: number, row: number, j: Int32Array, exact: Float64Array): void {
+  const base = row * dim;
+  for (let a = 0; a < exact.length; a++) {
+    const o = j[a] * dim;
+    let d = 0;
+    for (let t = 0; t < dim; t++) {
+      const diff = x[base + t] - x[o + t];
+      d += diff * diff;
     }
+    exact[a] = d;
   }
-  selectSmallest(keptD, keptJ, held, k);
 }
 
-/** Moves the k smallest of the first m entries by (distance, index) to [0, k): Hoare's quickselect. */
-function selectSmallest(d: Float32Array, j: Int32Array, m: number, k: number): void {
-  let lo = 0, hi = m - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1, pd = d[mid], pj = j[mid];
-    let a = lo, b = hi;
-    while (a <= b) {
-      while (d[a] < pd || (d[a] === pd && j[a] < pj)) a++;
-      while (d[b] > pd || (d[b] === pd && j[b] > pj)) b--;
-      if (a <= b) {
-        const td = d[a], tj = j[a];
-        d[a] = d[b];
-        j[a] = j[b];
-        d[b] = td;
-        j[b] = tj;
-        a++;
-        b--;
-      }
+/**
+ * Sorts d ascending, by j among equal d, moving j along: an insertion sort,
+ * which for the ~100 entries of a row is several times faster than
+ * Array.prototype.sort with a comparator.
+ */
+function sortByDistance(d: Float64Array, j: Int32Array): void {
+  for (let a = 1; a < d.length; a++) {
+    const key = d[a], id = j[a];
+    let b = a - 1;
+    for (; b >= 0 && (d[b] > key || (d[b] === key && j[b] > id)); b--) {
+      d[b + 1] = d[b];
+      j[b + 1] = j[b];
     }
-    // [lo, b] ≤ pivot ≤ [a, hi]; entries between b and a equal the pivot.
-    if (k - 1 <= b) hi = b;
-    else if (k - 1 >= a) lo = a;
-    else return;
+    d[b + 1] = key;
+    j[b + 1] = id;
   }
 }
 
