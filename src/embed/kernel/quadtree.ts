@@ -4,15 +4,21 @@
  * range of the sorted points, so the tree is a few flat typed arrays, the
  * points of a subtree sit together in memory, and groups of nearby points
  * (for group-wise traversal) are ranges too. A tree may live in shared
- * memory (`TreeStorage`), built by one thread and read by others.
+ * memory (`TreeStorage`), built by one thread and read by others. The
+ * build runs in WebAssembly (quadtree.wat), whose memory holds the tree;
+ * a tree in shared memory is copied there after each build.
  */
 import { boundingBox } from "./bounds.ts";
 import { sharedArray } from "../../runtime/shared_memory.ts";
+import { reserve, simdModule } from "../wasm/module.ts";
+import { wasm } from "../wasm/quadtree_wasm.ts";
 
 /** Grid resolution per axis: 2^16 cells, so a Morton code fits 32 bits. */
 const BITS = 16;
-/** The radix sort's digits: 11 bits, so three passes cover a 32-bit code. */
-const RADIX_BITS = 11, RADIX = 1 << RADIX_BITS, RADIX_MASK = RADIX - 1;
+/** The radix sort's bucket offsets: three passes of 2^11 buckets. */
+const COUNTS = 3 * 2048;
+/** Depth ≤ 16 and at most four children pushed per level: (node, grouped) pairs. */
+const STACK = 2 * (4 * (BITS + 1) + 1);
 
 /**
  * The arrays a tree is read from, for up to `points` points, in shared
@@ -51,8 +57,6 @@ export class QuadTree {
   comX: Float64Array = new Float64Array(0);
   comY: Float64Array = new Float64Array(0);
   extent: Float64Array = new Float64Array(0);
-  /** Per node: its points' bounding box [minX, minY, maxX, maxY]. */
-  private bounds = new Float64Array(0);
   /** Per node: its children are nodes [firstChild, firstChild + children); none for a leaf. */
   firstChild: Int32Array = new Int32Array(0);
   children: Int32Array = new Int32Array(0);
@@ -62,15 +66,9 @@ export class QuadTree {
    */
   groups: Int32Array = new Int32Array(0);
   groupCount = 0;
-  /** Sorted Morton codes, and buffers for the sort. */
-  private codes = new Uint32Array(0);
-  private spareCodes = new Uint32Array(0);
-  private spareOrder = new Int32Array(0);
+  /** The build's kernel and its arrays, made at the first build. */
+  private kernel?: BuildKernel;
   private readonly box = new Float64Array(4);
-  /** The radix sort's bucket offsets, one run of RADIX a pass. */
-  private readonly counts = new Int32Array(3 * RADIX);
-  /** Depth ≤ 16 and at most four children pushed per level: (node, grouped) pairs. */
-  private readonly stack = new Int32Array(2 * (4 * (BITS + 1) + 1));
 
   /**
    * `leafSize`: points a leaf may hold; `groupSize`: points a group may hold
@@ -110,175 +108,112 @@ export class QuadTree {
     this.groupCount = this.storage!.sizes[1];
   }
 
-  /** Rebuilds the tree over the n points of y (n×2). */
+  /**
+   * Rebuilds the tree over the n points of y (n×2): sorts them by their
+   * Morton code on a 2^16 grid over their bounding box, makes the nodes
+   * depth first from the root (a node of more than `leafSize` points with
+   * more than one code splits at the first quadrant digit where its first
+   * and last codes differ: the levels above would be nodes with a single
+   * child), then every node's centre of mass and extent.
+   */
   build(y: Float64Array, n: number): void {
-    this.reservePoints(n);
-    this.sortByMorton(y, n);
-    this.size = 0;
-    this.groupCount = 0;
-    if (n === 0) return;
-    this.addNode(0, n);
-    // Depth first from the root, children pushed in reverse, so that groups come out in Morton order.
-    const { stack, codes } = this;
-    let top = 0;
-    stack[top++] = 0; // node
-    stack[top++] = 0; // inside a group already
-    while (top > 0) {
-      const inGroup = stack[--top], k = stack[--top];
-      const s = this.start[k], e = s + this.count[k];
-      // Points with one code (coincident on the grid) are a leaf, which may hold more than a group: it is a group all the same.
-      const leaf = this.count[k] <= this.leafSize || codes[s] === codes[e - 1];
-      const grouped = inGroup || leaf || this.count[k] <= this.groupSize;
-      if (grouped && !inGroup) this.groups[this.groupCount++] = k;
-      if (leaf) continue;
-      // The node splits at the first quadrant digit where its first and last codes differ: the levels above,
-      // where all its points share one quadrant, would be nodes with a single child, identical to it.
-      const shift = 2 * (BITS - 1 - (Math.clz32(codes[s] ^ codes[e - 1]) >> 1));
-      const first = this.size;
-      for (let q = 0, from = s; q < 4 && from < e; q++) {
-        const to = this.upperBound(from, e, shift, q);
-        if (to > from) this.addNode(from, to);
-        from = to;
-      }
-      this.firstChild[k] = first;
-      this.children[k] = this.size - first;
-      for (let c = this.size - 1; c >= first; c--) {
-        stack[top++] = c;
-        stack[top++] = +grouped;
-      }
-    }
-    this.summarize();
-    if (this.storage) this.storage.sizes.set([this.size, this.groupCount]);
-  }
-
-  private addNode(from: number, to: number): void {
-    const k = this.size++;
-    this.start[k] = from;
-    this.count[k] = to - from;
-    this.children[k] = 0;
-  }
-
-  /**
-   * Every node's centre of mass and extent, children before parents (a
-   * child is made after its parent): a leaf from its points, any other node
-   * from its children, so each point is read once rather than once a level.
-   */
-  private summarize(): void {
-    const { start, count, firstChild, children, sx, sy, comX, comY, extent, bounds } = this;
-    for (let k = this.size - 1; k >= 0; k--) {
-      let sumX = 0, sumY = 0, minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
-      if (children[k] === 0) {
-        for (let p = start[k]; p < start[k] + count[k]; p++) {
-          const x = sx[p], y = sy[p];
-          sumX += x;
-          sumY += y;
-          if (x < minX) minX = x;
-          if (x > maxX) maxX = x;
-          if (y < minY) minY = y;
-          if (y > maxY) maxY = y;
-        }
-      } else {
-        for (let c = firstChild[k]; c < firstChild[k] + children[k]; c++) {
-          sumX += comX[c] * count[c];
-          sumY += comY[c] * count[c];
-          if (bounds[4 * c] < minX) minX = bounds[4 * c];
-          if (bounds[4 * c + 1] < minY) minY = bounds[4 * c + 1];
-          if (bounds[4 * c + 2] > maxX) maxX = bounds[4 * c + 2];
-          if (bounds[4 * c + 3] > maxY) maxY = bounds[4 * c + 3];
-        }
-      }
-      comX[k] = sumX / count[k];
-      comY[k] = sumY / count[k];
-      extent[k] = Math.max(maxX - minX, maxY - minY);
-      bounds[4 * k] = minX;
-      bounds[4 * k + 1] = minY;
-      bounds[4 * k + 2] = maxX;
-      bounds[4 * k + 3] = maxY;
-    }
-  }
-
-  /** First position in [from, to) whose quadrant bits at `shift` exceed q. */
-  private upperBound(from: number, to: number, shift: number, q: number): number {
-    const codes = this.codes;
-    let lo = from, hi = to;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (((codes[mid] >>> shift) & 3) <= q) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
-  /**
-   * Sorts the points by their Morton code on a 2^16 grid over the bounding
-   * box: an LSD radix sort in three passes of 11, 11 and 10 bits, whose
-   * bucket counts are all taken in the pass that makes the codes.
-   */
-  private sortByMorton(y: Float64Array, n: number): void {
-    const box = boundingBox(y, n, this.box), minX = box[0], minY = box[1];
-    const scale = (2 ** BITS - 1e-6) / Math.max(box[2] - minX, box[3] - minY, 1e-12);
-    // The codes start in the spare buffers, so that the third pass leaves them sorted in codes and order.
-    const { codes, spareCodes: spare, order, spareOrder, counts, sx, sy } = this;
-    counts.fill(0);
-    for (let i = 0; i < n; i++) {
-      const code = (interleave((y[2 * i] - minX) * scale) | (interleave((y[2 * i + 1] - minY) * scale) << 1)) >>> 0;
-      spare[i] = code;
-      spareOrder[i] = i;
-      counts[code & RADIX_MASK]++;
-      counts[RADIX + ((code >>> RADIX_BITS) & RADIX_MASK)]++;
-      counts[2 * RADIX + (code >>> (2 * RADIX_BITS))]++;
-    }
-    for (let pass = 0; pass < 3; pass++) {
-      for (let b = pass * RADIX, sum = 0; b < (pass + 1) * RADIX; b++) {
-        const c = counts[b];
-        counts[b] = sum;
-        sum += c;
-      }
-    }
-    scatter(spare, spareOrder, codes, order, counts, 0, n);
-    scatter(codes, order, spare, spareOrder, counts, 1, n);
-    scatter(spare, spareOrder, codes, order, counts, 2, n);
-    for (let p = 0; p < n; p++) {
-      sx[p] = y[2 * order[p]];
-      sy[p] = y[2 * order[p] + 1];
-    }
-  }
-
-  /** Room for n points and the fewer than 2n nodes they make. */
-  private reservePoints(n: number): void {
-    if (this.codes.length >= n) return;
     if (this.storage && this.storage.points < n) throw new RangeError(`the tree's shared storage holds ${this.storage.points} points, not ${n}`);
-    this.codes = new Uint32Array(n);
-    this.spareCodes = new Uint32Array(n);
-    this.spareOrder = new Int32Array(n);
-    this.bounds = new Float64Array(8 * n);
-    if (this.storage) return;
-    this.order = new Int32Array(n);
-    this.sx = new Float64Array(n);
-    this.sy = new Float64Array(n);
-    this.groups = new Int32Array(n);
-    const int = () => new Int32Array(2 * n), float = () => new Float64Array(2 * n);
-    [this.start, this.count, this.firstChild, this.children] = [int(), int(), int(), int()];
-    [this.comX, this.comY, this.extent] = [float(), float(), float()];
+    const k = (this.kernel = buildKernel(n, this.kernel));
+    const box = boundingBox(y, n, this.box);
+    const scale = (2 ** BITS - 1e-6) / Math.max(box[2] - box[0], box[3] - box[1], 1e-12);
+    k.y.set(y.subarray(0, 2 * n));
+    k.counts.fill(0);
+    const { exports: e, at } = k;
+    e.sort(at.y, n, box[0], box[1], scale, at.codes, at.order, at.spareCodes, at.spareOrder, at.counts, at.sx, at.sy);
+    e.topology(at.codes, n, this.leafSize, this.groupSize, at.start, at.count, at.firstChild, at.children, at.groups, at.stack, at.sizes);
+    this.size = k.sizes[0];
+    this.groupCount = k.sizes[1];
+    e.summarize(this.size, at.start, at.count, at.firstChild, at.children, at.sx, at.sy, at.comX, at.comY, at.extent, at.bounds);
+    if (!this.storage) {
+      ({ order: this.order, sx: this.sx, sy: this.sy, groups: this.groups, start: this.start, count: this.count } = k);
+      ({ comX: this.comX, comY: this.comY, extent: this.extent, firstChild: this.firstChild, children: this.children } = k);
+      return;
+    }
+    for (const name of ["order", "sx", "sy"] as const) this[name].set(k[name].subarray(0, n));
+    this.groups.set(k.groups.subarray(0, this.groupCount));
+    for (const name of ["start", "count", "firstChild", "children", "comX", "comY", "extent"] as const) this[name].set(k[name].subarray(0, this.size));
+    this.storage.sizes.set([this.size, this.groupCount]);
   }
 }
 
-/** One pass of the radix sort: the n codes (and their points) in bucket order of digit `pass`, from one pair of buffers to the other. */
-function scatter(codes: Uint32Array, order: Int32Array, toCodes: Uint32Array, toOrder: Int32Array, counts: Int32Array, pass: number, n: number): void {
-  const shift = pass * RADIX_BITS, base = pass * RADIX;
-  for (let p = 0; p < n; p++) {
-    const code = codes[p], to = counts[base + ((code >>> shift) & RADIX_MASK)]++;
-    toCodes[to] = code;
-    toOrder[to] = order[p];
-  }
+/** The build kernel's instance and its arrays (views of its memory) for up to `points` points. */
+interface BuildKernel {
+  points: number;
+  exports: {
+    sort(y: number, n: number, minX: number, minY: number, scale: number, codes: number, order: number, spareCodes: number, spareOrder: number, counts: number, sx: number, sy: number): void;
+    topology(codes: number, n: number, leafSize: number, groupSize: number, start: number, count: number, firstChild: number, children: number, groups: number, stack: number, sizes: number): void;
+    summarize(size: number, start: number, count: number, firstChild: number, children: number, sx: number, sy: number, comX: number, comY: number, extent: number, bounds: number): void;
+  };
+  memory: WebAssembly.Memory;
+  /** Byte offsets of the arrays. */
+  at: Record<"y" | "sx" | "sy" | "comX" | "comY" | "extent" | "bounds" | "codes" | "order" | "spareCodes" | "spareOrder" | "counts" | "start" | "count" | "firstChild" | "children" | "groups" | "stack" | "sizes", number>;
+  y: Float64Array;
+  sx: Float64Array;
+  sy: Float64Array;
+  comX: Float64Array;
+  comY: Float64Array;
+  extent: Float64Array;
+  order: Int32Array;
+  counts: Int32Array;
+  start: Int32Array;
+  count: Int32Array;
+  firstChild: Int32Array;
+  children: Int32Array;
+  groups: Int32Array;
+  sizes: Int32Array;
 }
 
-/** Spreads the low 16 bits of ⌊v⌋ to the even bit positions. */
-function interleave(v: number): number {
-  let x = v & 0xffff;
-  x = (x | (x << 8)) & 0x00ff00ff;
-  x = (x | (x << 4)) & 0x0f0f0f0f;
-  x = (x | (x << 2)) & 0x33333333;
-  x = (x | (x << 1)) & 0x55555555;
-  return x >>> 0;
+/** The kernel with room for n points (and the fewer than 2n nodes they make): `old` where it has room, else a grown one. */
+function buildKernel(n: number, old?: BuildKernel): BuildKernel {
+  if (old && old.points >= n) return old;
+  let memory = old?.memory, exports = old?.exports;
+  if (!memory || !exports) {
+    const module = simdModule(wasm);
+    if (!module) throw new Error("the quadtree needs WebAssembly, which this runtime lacks");
+    const instance = new WebAssembly.Instance(module);
+    memory = instance.exports.memory as WebAssembly.Memory;
+    exports = instance.exports as unknown as BuildKernel["exports"];
+  }
+  // Grown with room to spare, so a step that gains a few points does not remake the views.
+  const points = Math.max(n, old ? Math.ceil(1.5 * old.points) : n), nodes = Math.max(2 * points, 1);
+  // Doubles first (every offset a multiple of 8), then 32-bit integers.
+  const layout: [keyof BuildKernel["at"], number][] = [
+    ["y", 16 * points], ["sx", 8 * points], ["sy", 8 * points], ["comX", 8 * nodes], ["comY", 8 * nodes], ["extent", 8 * nodes], ["bounds", 32 * nodes],
+    ["codes", 4 * points], ["order", 4 * points], ["spareCodes", 4 * points], ["spareOrder", 4 * points], ["counts", 4 * COUNTS],
+    ["start", 4 * nodes], ["count", 4 * nodes], ["firstChild", 4 * nodes], ["children", 4 * nodes], ["groups", 4 * points], ["stack", 4 * STACK], ["sizes", 8],
+  ];
+  const at = {} as BuildKernel["at"];
+  let end = 0;
+  for (const [name, bytes] of layout) {
+    at[name] = end;
+    end += bytes;
+  }
+  const buffer = reserve(memory, end);
+  const f64 = (name: keyof BuildKernel["at"], length: number) => new Float64Array(buffer, at[name], length);
+  const i32 = (name: keyof BuildKernel["at"], length: number) => new Int32Array(buffer, at[name], length);
+  return {
+    points,
+    exports,
+    memory,
+    at,
+    y: f64("y", 2 * points),
+    sx: f64("sx", points),
+    sy: f64("sy", points),
+    comX: f64("comX", nodes),
+    comY: f64("comY", nodes),
+    extent: f64("extent", nodes),
+    order: i32("order", points),
+    counts: i32("counts", COUNTS),
+    start: i32("start", nodes),
+    count: i32("count", nodes),
+    firstChild: i32("firstChild", nodes),
+    children: i32("children", nodes),
+    groups: i32("groups", points),
+    sizes: i32("sizes", 2),
+  };
 }
