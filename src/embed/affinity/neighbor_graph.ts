@@ -36,8 +36,6 @@ export function exactSearch(points: ArrayLike<number>, n: number, dim: number, o
   const { k, index, distance } = out;
   if (k === 0) return () => {};
   const kernel = tileKernel(points, n, dim, k), { keptJ } = kernel, exact = new Float64Array(k), nearest = new Int32Array(k);
-  // One array type to read (any ArrayLike holds doubles exactly): a loop over several is several times slower.
-  const x = Float64Array.from(points);
   return (block) => {
     const first = block * WARM_BLOCK, last = Math.min(n, first + WARM_BLOCK);
     for (let i = first; i < last; i += 4) {
@@ -46,7 +44,7 @@ export function exactSearch(points: ArrayLike<number>, n: number, dim: number, o
         const row = i + r, base = row * k;
         kernel.nearest(r, row);
         nearest.set(keptJ.subarray(0, k));
-        squaredDistances(x, dim, row, nearest, exact);
+        squaredDistances(points, dim, row, nearest, exact);
         // Ascending by (distance, index): the calibration measures from the nearest.
         sortByDistance(exact, nearest);
         distance.set(exact, base);
@@ -57,7 +55,7 @@ export function exactSearch(points: ArrayLike<number>, n: number, dim: number, o
 }
 
 /** exact[a] = |x_row − x_{j[a]}|² in double precision, for a < exact.length. */
-function squaredDistances(x: Float64Array, dim: number, row: number, j: Int32Array, exact: Float64Array): void {
+function squaredDistances(x: ArrayLike<number>, dim: number, row: number, j: Int32Array, exact: Float64Array): void {
   const base = row * dim;
   for (let a = 0; a < exact.length; a++) {
     const o = j[a] * dim;
