@@ -7,6 +7,7 @@ import { wasm } from "../src/embed/wasm/distances_wasm.ts";
 import { scalarTiles, tileKernel } from "../src/embed/wasm/tiles.ts";
 import { attraction, placeStep, scalarAttraction } from "../src/embed/wasm/attraction.ts";
 import { perplexityAffinity } from "../src/embed/affinity/perplexity.ts";
+import { products } from "../src/linalg/products.ts";
 import { compile, generatedPath, kernels, moduleSource } from "../scripts/build-wasm.ts";
 
 test("the shipped WebAssembly is the compiled source", async () => {
@@ -77,6 +78,30 @@ test("the tile kernels' k nearest (SIMD here, and the JavaScript fallback) are t
         // The k smallest by (distance, index), this row excluded.
         const truth = Array.from({ length: n }, (_, j) => j).filter((j) => j !== row).sort((a, b) => simd.out[r * simd.width + a] - simd.out[r * simd.width + b] || a - b).slice(0, k);
         assert.equal([...got].sort((a, b) => a - b), truth.sort((a, b) => a - b), `n ${n}, k ${k}, row ${row}: the k nearest`);
+      }
+    }
+  }
+});
+
+test("the PCA product kernels (SIMD here, and the JavaScript fallback) give the same bits, for float32 and double rows with zeros, and odd widths", () => {
+  const rng = random(7);
+  for (const [n, dim, l] of [[1, 1, 1], [7, 3, 5], [40, 13, 12], [33, 50, 3]]) {
+    const values = Array.from({ length: n * dim }, () => (rng.next() < 0.4 ? 0 : rng.normal()));
+    for (const a of [Float32Array.from(values), Float64Array.from(values), values]) {
+      const simd = products(a, n, dim), scalar = products(a, n, dim, false);
+      for (const transposed of [false, true]) {
+        const b = Float64Array.from({ length: (transposed ? n : dim) * l }, () => rng.normal());
+        const got = transposed ? simd.transposedTimes(b, l) : simd.times(b, l), want = transposed ? scalar.transposedTimes(b, l) : scalar.times(b, l);
+        assert.equal(Array.from(got), Array.from(want), `n ${n}, dim ${dim}, l ${l}, ${a.constructor.name}, transposed ${transposed}`);
+        // And the product itself, within rounding.
+        const rows = transposed ? dim : n, A = (i: number, d: number) => a[i * dim + d];
+        for (let r = 0; r < rows; r++) {
+          for (let c = 0; c < l; c++) {
+            let sum = 0;
+            for (let k = 0; k < (transposed ? n : dim); k++) sum += (transposed ? A(k, r) : A(r, k)) * b[k * l + c];
+            assert.ok(Math.abs(got[r * l + c] - sum) <= 1e-9 * (1 + Math.abs(sum)));
+          }
+        }
       }
     }
   }

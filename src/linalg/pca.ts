@@ -5,6 +5,7 @@
  */
 import { random } from "../util/random.ts";
 import { symmetricEigen } from "./eigen.ts";
+import { type Products, products, scalarTimes } from "./products.ts";
 
 export interface PcaResult {
   /** n×components scores, row-major. */
@@ -25,13 +26,14 @@ export function pca(x: ArrayLike<number>, n: number, dim: number, components: nu
   const mean = options.centre === false ? new Float64Array(dim) : columnMeans(x, n, dim);
   const rng = random(seed);
   const omega = Float64Array.from({ length: dim * l }, () => rng.normal());
-  let q = orthonormalize(centredTimes(x, n, dim, mean, omega, l), n, l);
+  const xp = products(x, n, dim);
+  let q = orthonormalize(centredTimes(xp, n, dim, mean, omega, l), n, l);
   for (let it = 0; it < 2; it++) {
-    const z = orthonormalize(centredTransposedTimes(x, n, dim, mean, q, l), dim, l);
-    q = orthonormalize(centredTimes(x, n, dim, mean, z, l), n, l);
+    const z = orthonormalize(centredTransposedTimes(xp, n, dim, mean, q, l), dim, l);
+    q = orthonormalize(centredTimes(xp, n, dim, mean, z, l), n, l);
   }
   // B = Qᵀ X (l×D); the eigenvectors of B Bᵀ rotate Q onto the principal axes.
-  const b = centredTransposedTimes(x, n, dim, mean, q, l); // D×l, = Bᵀ
+  const b = centredTransposedTimes(xp, n, dim, mean, q, l); // D×l, = Bᵀ
   const gram = new Float64Array(l * l);
   for (let d = 0; d < dim; d++) {
     for (let a = 0; a < l; a++) {
@@ -71,49 +73,19 @@ function columnMeans(x: ArrayLike<number>, n: number, dim: number): Float64Array
 }
 
 /** (X − 1μᵀ) · B for B D×l: X·B minus the row μᵀB from every row. */
-function centredTimes(x: ArrayLike<number>, n: number, dim: number, mean: Float64Array, b: Float64Array, l: number): Float64Array {
-  const out = multiply(x, n, dim, b, l);
-  const shift = multiply(mean, 1, dim, b, l);
+function centredTimes(x: Products, n: number, dim: number, mean: Float64Array, b: Float64Array, l: number): Float64Array {
+  const out = x.times(b, l);
+  const shift = scalarTimes(mean, 1, dim, b, l, false);
   for (let i = 0; i < n; i++) for (let c = 0; c < l; c++) out[i * l + c] -= shift[c];
   return out;
 }
 
 /** (X − 1μᵀ)ᵀ · B for B n×l: XᵀB minus μ (1ᵀB). */
-function centredTransposedTimes(x: ArrayLike<number>, n: number, dim: number, mean: Float64Array, b: Float64Array, l: number): Float64Array {
-  const out = multiplyTransposed(x, n, dim, b, l);
+function centredTransposedTimes(x: Products, n: number, dim: number, mean: Float64Array, b: Float64Array, l: number): Float64Array {
+  const out = x.transposedTimes(b, l);
   const colSum = new Float64Array(l);
   for (let i = 0; i < n; i++) for (let c = 0; c < l; c++) colSum[c] += b[i * l + c];
   for (let d = 0; d < dim; d++) for (let c = 0; c < l; c++) out[d * l + c] -= mean[d] * colSum[c];
-  return out;
-}
-
-/** (n×D) · (D×l) → n×l, all row-major. */
-function multiply(a: ArrayLike<number>, n: number, dim: number, b: Float64Array, l: number): Float64Array {
-  const out = new Float64Array(n * l);
-  for (let i = 0; i < n; i++) {
-    const o = i * l;
-    for (let d = 0; d < dim; d++) {
-      const v = a[i * dim + d];
-      if (v === 0) continue;
-      const r = d * l;
-      for (let c = 0; c < l; c++) out[o + c] += v * b[r + c];
-    }
-  }
-  return out;
-}
-
-/** (n×D)ᵀ · (n×l) → D×l, all row-major. */
-function multiplyTransposed(a: ArrayLike<number>, n: number, dim: number, b: Float64Array, l: number): Float64Array {
-  const out = new Float64Array(dim * l);
-  for (let i = 0; i < n; i++) {
-    const r = i * l;
-    for (let d = 0; d < dim; d++) {
-      const v = a[i * dim + d];
-      if (v === 0) continue;
-      const o = d * l;
-      for (let c = 0; c < l; c++) out[o + c] += v * b[r + c];
-    }
-  }
   return out;
 }
 

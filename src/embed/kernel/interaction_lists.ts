@@ -8,7 +8,7 @@
  * groups).
  */
 import type { QuadTree } from "./quadtree.ts";
-import { reserve, simdModule } from "../wasm/module.ts";
+import { reserve, simdModule } from "../../util/wasm_module.ts";
 import { wasm } from "../wasm/repulsion_wasm.ts";
 
 /** The repulsion on the groups of one tree from the tree itself. */

@@ -10,7 +10,7 @@
  */
 import { boundingBox } from "./bounds.ts";
 import { sharedArray } from "../../runtime/shared_memory.ts";
-import { reserve, simdModule } from "../wasm/module.ts";
+import { reserve, simdModule } from "../../util/wasm_module.ts";
 import { wasm } from "../wasm/quadtree_wasm.ts";
 
 /** Grid resolution per axis: 2^16 cells, so a Morton code fits 32 bits. */

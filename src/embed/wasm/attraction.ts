@@ -12,7 +12,7 @@
  */
 import type { SparseMatrix } from "../../linalg/sparse.ts";
 import { wasm } from "./attraction_wasm.ts";
-import { simdModule } from "./module.ts";
+import { simdModule } from "../../util/wasm_module.ts";
 
 /** Where a placed step lies in its segment (byte offsets), as sent to worker threads. */
 export interface Placement {

@@ -7,7 +7,7 @@
  * call and no copying.
  */
 import { wasm } from "./distances_wasm.ts";
-import { reserve, simdModule } from "./module.ts";
+import { reserve, simdModule } from "../../util/wasm_module.ts";
 
 export interface DistanceKernel {
   /** Candidate rows to measure (write the first `count`, then call `measure`). */

@@ -6,7 +6,7 @@
  * order, so both give the same bits.
  */
 import { wasm } from "./tiles_wasm.ts";
-import { reserve, simdModule } from "./module.ts";
+import { reserve, simdModule } from "../../util/wasm_module.ts";
 
 export interface TileKernel {
   /** Points per result row: n rounded up to a multiple of eight. */
