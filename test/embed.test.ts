@@ -8,12 +8,14 @@ import {
   alignment,
   CancelledError,
   checkGradient,
+  DimensionError,
   displacement,
   embedSteps,
   EvolutionaryEmbedding,
   type Layout,
   type Loss,
   type LossContext,
+  NonFiniteError,
   perplexityAffinity,
   radial,
   random,
@@ -288,6 +290,33 @@ test("steps must arrive in increasing order", () => {
   assert.throws(() => e.addStep(steps[0]), (err: unknown) => err instanceof StepOrderError && err.code === "out-of-order");
   assert.throws(() => e.addStep(steps[1]), (err: unknown) => err instanceof StepOrderError);
   assert.is(e.steps.length, 1);
+});
+
+test("a step can start from positions of one's own (start.y), which a t-SNE of one step without lanes then refines; bad starts are refused", async () => {
+  const [step] = clusteredSteps(1, 20, 5, 6), n = step.instance.length;
+  const y = Float64Array.from({ length: 2 * n }, (_, i) => (i % 2 ? 1 : -1) * (i >> 1) * 0.5);
+  const e = new EvolutionaryEmbedding({ seed: 0, losses: [semantic()] });
+  const state = e.addStep(step, { y });
+  assert.equal(Array.from(state.y), Array.from(y));
+  await e.optimize(300);
+  // The clusters separate from a start that mixed them: each point's nearest neighbour is of its own prompt.
+  let same = 0;
+  for (let i = 0; i < n; i++) {
+    let best = -1, bestD = Infinity;
+    for (let j = 0; j < n; j++) {
+      const d = (state.y[2 * i] - state.y[2 * j]) ** 2 + (state.y[2 * i + 1] - state.y[2 * j + 1]) ** 2;
+      if (j !== i && d < bestD) [best, bestD] = [j, d];
+    }
+    same += +(step.prompt[best] === step.prompt[i]);
+  }
+  assert.ok(same / n > 0.95, `${same} of ${n}`);
+  e.dispose();
+  const fresh = () => new EvolutionaryEmbedding({ seed: 0 });
+  assert.throws(() => fresh().addStep(step, { y: new Float64Array(n) }), (err: unknown) => err instanceof DimensionError && /expected 120/.test(String(err)));
+  assert.throws(() => fresh().addStep(step, new Float64Array(n + 1)), (err: unknown) => err instanceof DimensionError && /free coordinates/.test(String(err)));
+  const nan = y.slice();
+  nan[7] = NaN;
+  assert.throws(() => fresh().addStep(step, { y: nan }), (err: unknown) => err instanceof NonFiniteError && /row 3/.test(String(err)));
 });
 
 for (const layout of [radial(), rectilinear()]) {

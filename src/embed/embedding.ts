@@ -4,7 +4,7 @@
  * one at a time, so the same object serves the batch embedder and the
  * incremental one that warm-starts each newly arrived step.
  */
-import { OptionError, OutOfRangeError, StepOrderError, throwIfAborted } from "../errors.ts";
+import { DimensionError, NonFiniteError, OptionError, OutOfRangeError, StepOrderError, throwIfAborted } from "../errors.ts";
 import { type Backend, backendKernel } from "./kernel/webgpu/webgpu_kernel.ts";
 import { pca } from "../linalg/pca.ts";
 import type { Layout } from "../layouts/layout.ts";
@@ -117,9 +117,17 @@ export class EvolutionaryEmbedding {
   /**
    * Adds a step after the last one. Each instance starts at its free
    * coordinate in the previous step (a warm start); instances new to the
-   * embedding start from `free` when given, else from the initialisation.
+   * embedding start from `start` when given, else from the initialisation.
+   * `start` is either each point's free coordinate (n values), placed on
+   * the step's lane, or `{ y }`: each point's position in the optimisation
+   * frame (n×2, row-major), an initialisation of your own (a saved layout;
+   * the first two principal components, for a t-SNE of one step without
+   * lanes), which every point starts from, warm start or not.
+   *
+   * @example
+   * embedding.addStep(step, { y: positions });
    */
-  addStep(input: StepInput, free?: Float64Array): StepState {
+  addStep(input: StepInput, start?: Float64Array | { y: Float64Array }): StepState {
     if (!(Number.isSafeInteger(input.step) && input.step >= 0)) {
       throw new OutOfRangeError(`step ${input.step} is not a step: steps count from 0, the noisiest`, { column: "step" });
     }
@@ -128,6 +136,11 @@ export class EvolutionaryEmbedding {
       throw new StepOrderError(`step ${input.step} arrived after step ${last.step} was embedded`);
     }
     const n = input.instance.length;
+    const free = start instanceof Float64Array ? start : undefined, y = start instanceof Float64Array ? undefined : start?.y;
+    if (free && free.length !== n) throw new DimensionError(`addStep: ${free.length} free coordinates for the ${n} instances of step ${input.step}`);
+    if (y && y.length !== 2 * n) throw new DimensionError(`addStep: start.y holds ${y.length} values for the ${n} instances of step ${input.step}, expected ${2 * n} (n×2)`);
+    const bad = y?.findIndex((v) => !Number.isFinite(v)) ?? -1;
+    if (bad >= 0) throw new NonFiniteError("start.y", bad >> 1);
     if (!last) this.layout = this.layout.fit(n);
     const features = this.prepared(input);
     const reduced = this.reduce({ ...input, features });
@@ -145,12 +158,15 @@ export class EvolutionaryEmbedding {
     if (last) last.instance.forEach((id, i) => previous.set(id, this.layout.free(last.y[2 * i], last.y[2 * i + 1], this.g)));
     // Initial coordinates are needed only for instances new to the embedding.
     const known = input.instance.every((id) => previous.has(id));
-    const start = free ?? (known ? undefined : initialFree(reduced.values, n, reduced.dim, this.layout, this.init, this.rng));
-    for (let i = 0; i < n; i++) {
-      const f = previous.get(input.instance[i]) ?? start![i];
-      this.layout.place(input.step, f, 0.1 * this.rng.normal(), this.point);
-      state.y[2 * i] = this.point[0];
-      state.y[2 * i + 1] = this.point[1];
+    const initial = y || known ? free : free ?? initialFree(reduced.values, n, reduced.dim, this.layout, this.init, this.rng);
+    if (y) state.y.set(y);
+    else {
+      for (let i = 0; i < n; i++) {
+        const f = previous.get(input.instance[i]) ?? initial![i];
+        this.layout.place(input.step, f, 0.1 * this.rng.normal(), this.point);
+        state.y[2 * i] = this.point[0];
+        state.y[2 * i + 1] = this.point[1];
+      }
     }
     if (last) linkSteps(last, state);
     this.steps.push(state);
