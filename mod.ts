@@ -114,6 +114,7 @@ export type { Optimizer } from "./src/embed/optimizer/optimizer.ts";
 export { gradientDescent, type GradientDescentOptions } from "./src/embed/optimizer/gradient_descent.ts";
 export type { StepState } from "./src/embed/state/state.ts";
 export type { InitMode } from "./src/embed/state/init.ts";
+export { pcaPositions } from "./src/embed/state/init.ts";
 export { type EmbeddingOptions, EvolutionaryEmbedding, type OptimizeOptions } from "./src/embed/embedding.ts";
 
 // Runs: batch, incremental, checkpoints

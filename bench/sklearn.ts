@@ -14,9 +14,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { encodeTable, EvolutionaryEmbedding, pcaEncoder, pixels, semantic, splitSteps, type StepTable, trustworthiness } from "../mod.ts";
+import { encodeTable, EvolutionaryEmbedding, pcaEncoder, pcaPositions, pixels, semantic, splitSteps, type StepTable, trustworthiness } from "../mod.ts";
 import { mnistDiffusion } from "../mnist.ts";
-import { pca } from "../src/linalg/pca.ts";
 import { type BenchCase, round } from "./bench.ts";
 
 const PYTHON = "/usr/bin/python3";
@@ -40,7 +39,7 @@ export const sklearnCase: BenchCase = {
       const cpu = process.cpuUsage(), t0 = performance.now();
       const e = new EvolutionaryEmbedding({ seed: 0, losses: [semantic()], exaggeration: { factor: 12, iterations: 250 } });
       await e.ready(n);
-      e.addStep(points, start === "pca" ? { y: pcaStart(points.features, n, dim) } : undefined);
+      e.addStep(points, start === "pca" ? { y: pcaPositions(points.features, n, dim) } : undefined);
       // The affinities (while the threads start), apart from the iterations.
       const firstStepMs = performance.now() - t0;
       await e.optimize(iterations);
@@ -82,17 +81,3 @@ export const sklearnCase: BenchCase = {
     }
   },
 };
-
-/**
- * The first two principal components of the points as starting positions
- * (n×2), scaled so that the first has a standard deviation of n / 100: a
- * fifth of the ring radius the default layout gives n points.
- */
-function pcaStart(features: Float32Array, n: number, dim: number): Float64Array {
-  const { scores, components } = pca(features, n, dim, 2);
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += scores[i * components] ** 2;
-  const scale = n / 100 / Math.sqrt(sum / n || 1), y = new Float64Array(2 * n);
-  for (let i = 0; i < n; i++) for (let c = 0; c < components; c++) y[2 * i + c] = scores[i * components + c] * scale;
-  return y;
-}

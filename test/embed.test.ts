@@ -16,6 +16,7 @@ import {
   type Loss,
   type LossContext,
   NonFiniteError,
+  pcaPositions,
   perplexityAffinity,
   radial,
   random,
@@ -317,6 +318,25 @@ test("a step can start from positions of one's own (start.y), which a t-SNE of o
   const nan = y.slice();
   nan[7] = NaN;
   assert.throws(() => fresh().addStep(step, { y: nan }), (err: unknown) => err instanceof NonFiniteError && /row 3/.test(String(err)));
+});
+
+test("pcaPositions: the first two principal components, the first at the standard deviation asked for", () => {
+  // Points stretched along (1, 1, 0) far more than along (0, 0, 1): the first component runs along the first.
+  const rng = random(9), n = 200, x = new Float32Array(3 * n);
+  for (let i = 0; i < n; i++) {
+    const a = 10 * rng.normal(), b = rng.normal();
+    x.set([a + 5, a - 2, b], 3 * i);
+  }
+  for (const spread of [undefined, 7]) {
+    const y = pcaPositions(x, n, 3, spread);
+    const column = (c: number) => Array.from({ length: n }, (_, i) => y[2 * i + c]);
+    const sd = (v: number[]) => Math.sqrt(v.reduce((s, e) => s + e * e, 0) / v.length);
+    assert.ok(Math.abs(sd(column(0)) - (spread ?? n / 100)) < 1e-9, `${sd(column(0))}`);
+    assert.ok(sd(column(1)) < 0.2 * sd(column(0)));
+    // Along the first component the order is that of x₀ − 5 (up to its sign).
+    const corr = column(0).reduce((s, v, i) => s + v * (x[3 * i] - 5), 0) / (n * sd(column(0)) * sd(Array.from({ length: n }, (_, i) => x[3 * i] - 5)));
+    assert.ok(Math.abs(corr) > 0.99, `correlation ${corr}`);
+  }
 });
 
 for (const layout of [radial(), rectilinear()]) {

@@ -35,3 +35,23 @@ export function initialFree(
   }
   return free;
 }
+
+/**
+ * Starting positions (n×2, row-major) from the first two principal
+ * components, the first scaled to a standard deviation of `spread`
+ * (default n / 100, a fifth of the ring radius the default layout gives n
+ * points): the start scikit-learn and openTSNE give a t-SNE, for a step
+ * embedded without lanes (`addStep(step, { y })`).
+ *
+ * @example
+ * const e = new EvolutionaryEmbedding({ losses: [semantic()] });
+ * e.addStep(step, { y: pcaPositions(step.features, step.instance.length, step.dim) });
+ */
+export function pcaPositions(features: ArrayLike<number>, n: number, dim: number, spread = n / 100): Float64Array {
+  const { scores, components } = pca(features, n, dim, 2);
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += scores[i * components] ** 2;
+  const scale = spread / Math.sqrt(sum / n || 1), y = new Float64Array(2 * n);
+  for (let i = 0; i < n; i++) for (let c = 0; c < components; c++) y[2 * i + c] = scores[i * components + c] * scale;
+  return y;
+}
