@@ -157,6 +157,17 @@ test("bad input and options get typed errors", () => {
   assert.throws(() => new IncrementalEmbedder({ optimizer: { learningRate: 100 } as never }), (err: unknown) => err instanceof OptionError && /gradientDescent/.test(err.message));
 });
 
+test("finish embeds every buffered step, however long it takes: the budget paces updates, not the end", async () => {
+  const n = 9, f = features(4, n);
+  // A budget of 0 ms lets an update take one step; the finish takes all four, into one final frame.
+  const e = new IncrementalEmbedder({ ...options, budgetMs: 0 });
+  for (let t = 0; t < f.length; t++) e.push(whole(f, t, n));
+  const frame = readFrameTable(await e.finish());
+  assert.equal([frame.update!.steps, frame.update!.coalesced, frame.update!.iterations], [[0, 1, 2, 3], 4, 4 * 20 + 20]);
+  assert.is(e.embedding.steps.length, 4);
+  assert.equal(positions(e), positions(await embedWhole(f, n)));
+});
+
 test("coalescing does not change the result: steps taken one by one or all at once agree", async () => {
   const n = 9, f = features(4, n);
   const reference = await embedWhole(f, n);

@@ -222,7 +222,9 @@ export class IncrementalEmbedder {
       const stop = this.stopper(signal);
       const started = performance.now();
       this.end();
-      const run = await this.embedComplete(stop);
+      // Every step still buffered, however long it takes: the budget paces updates, not the end.
+      const runs = [];
+      for (let run = await this.embedComplete(stop); run; run = await this.embedComplete(stop)) runs.push(run);
       const polish = this.embedding.steps.length > 0 ? this.options.polish : 0;
       // All steps together, through the σ schedule again; the clusters are formed, so no exaggeration.
       if (polish > 0) await this.embedding.optimize(polish, { signal: stop, exaggerate: false });
@@ -231,8 +233,8 @@ export class IncrementalEmbedder {
       this.embedding.dispose();
       this.counters.totalIterations += polish;
       const quality = measureQuality(this.embedding, this.options.k);
-      const { added = [], since = started } = run ?? {};
-      return this.frame(quality, { added, iterations: (run?.iterations ?? 0) + polish, since, started, final: true, polish });
+      const added = runs.flatMap((r) => r.added), iterations = runs.reduce((sum, r) => sum + r.iterations, polish);
+      return this.frame(quality, { added, iterations, since: runs[0]?.since ?? started, started, final: true, polish });
     });
   }
 
