@@ -154,13 +154,13 @@ export class EvolutionaryEmbedding {
       P: this.affinity.compute(reduced.values, n, reduced.dim, last && neighborHint(last, input.instance)),
       y: new Float64Array(2 * n),
     });
-    const previous = new Map<number, number>();
-    if (last) last.instance.forEach((id, i) => previous.set(id, this.layout.free(last.y[2 * i], last.y[2 * i + 1], this.g)));
-    // Initial coordinates are needed only for instances new to the embedding.
-    const known = input.instance.every((id) => previous.has(id));
-    const initial = y || known ? free : free ?? initialFree(reduced.values, n, reduced.dim, this.layout, this.init, this.rng);
     if (y) state.y.set(y);
     else {
+      const previous = new Map<number, number>();
+      if (last) last.instance.forEach((id, i) => previous.set(id, this.layout.free(last.y[2 * i], last.y[2 * i + 1], this.g)));
+      // Initial coordinates are needed only for instances new to the embedding.
+      const known = input.instance.every((id) => previous.has(id));
+      const initial = free ?? (known ? undefined : initialFree(reduced.values, n, reduced.dim, this.layout, this.init, this.rng));
       for (let i = 0; i < n; i++) {
         const f = previous.get(input.instance[i]) ?? initial![i];
         this.layout.place(input.step, f, 0.1 * this.rng.normal(), this.point);

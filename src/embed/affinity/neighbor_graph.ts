@@ -35,7 +35,7 @@ export function exactNeighbors(points: ArrayLike<number>, n: number, dim: number
 export function exactSearch(points: ArrayLike<number>, n: number, dim: number, out: Neighbors): (block: number) => void {
   const { k, index, distance } = out;
   if (k === 0) return () => {};
-  const kernel = tileKernel(points, n, dim, k), { keptJ } = kernel, exact = new Float64Array(k), nearest = new Int32Array(k);
+  const kernel = tileKernel(points, n, dim, k), { keptJ } = kernel, exact = new Float64Array(k);
   return (block) => {
     const first = block * WARM_BLOCK, last = Math.min(n, first + WARM_BLOCK);
     for (let i = first; i < last; i += 4) {
@@ -43,12 +43,11 @@ export function exactSearch(points: ArrayLike<number>, n: number, dim: number, o
       for (let r = 0; r < 4 && i + r < last; r++) {
         const row = i + r, base = row * k;
         kernel.nearest(r, row);
-        nearest.set(keptJ.subarray(0, k));
-        squaredDistances(points, dim, row, nearest, exact);
+        squaredDistances(points, dim, row, keptJ, exact);
         // Ascending by (distance, index): the calibration measures from the nearest.
-        sortByDistance(exact, nearest);
+        sortByDistance(exact, keptJ);
         distance.set(exact, base);
-        index.set(nearest, base);
+        index.set(keptJ.subarray(0, k), base);
       }
     }
   };
@@ -69,7 +68,7 @@ function squaredDistances(x: ArrayLike<number>, dim: number, row: number, j: Int
 }
 
 /**
- * Sorts d ascending, by j among equal d, moving j along: an insertion sort,
+ * Sorts d ascending, by j among equal d, moving j's first d.length entries along: an insertion sort,
  * which for the ~100 entries of a row is several times faster than
  * Array.prototype.sort with a comparator.
  */
