@@ -12,7 +12,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { existsSync, mkdirSync } from "node:fs";
-import { concatMap, delay, of } from "rxjs";
+import { concatMap, delay, from, map } from "rxjs";
 import { chromium, type Page } from "playwright-core";
 import { frameTable } from "../src/data/frame_table.ts";
 import { setGuides, type Guide } from "../src/data/guides.ts";
@@ -65,15 +65,20 @@ test("viewer in Chromium: points appear and grow live, hovering shows the image,
   const { session, server, browser } = await openViewer();
   const controller = new AbortController();
   let live: Promise<void> | undefined;
+  let release!: () => void;
+  const firstSeen = new Promise<void>((resolve) => (release = resolve));
   try {
     // launch() gives a fresh profile (user data dir) of its own.
     const page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
     await page.goto(server.url);
     assert.is(await page.evaluate(points), 0);
 
-    // The default generator, paced so that the page sees the steps come one by one.
+    // The default generator, paced so that the page sees the steps come one by one. The third
+    // step waits until the page has shown the first points: on a loaded machine the first
+    // embedding can take longer than all ten steps' pacing, and the page must be seen growing
+    // while steps are still coming.
     const source = liveMnistDiffusion({ prompts: ["any", 0, 1, 7], instancesPerPrompt: 8, steps: 10, seed: 3, digitsPerClass: 120 })
-      .pipe(concatMap((table) => of(table).pipe(delay(120))));
+      .pipe(concatMap((table, i) => from(i === 2 ? firstSeen : Promise.resolve()).pipe(map(() => table), delay(120))));
     // The radial frames as the session sends them, to replay one with a stray point later.
     let lastRadial: { rows: { instance: number[]; prompt: number[]; step: number[]; x: number[]; y: number[] }; guides: Guide[] } | undefined;
     session.subscribe((e) => {
@@ -83,6 +88,7 @@ test("viewer in Chromium: points appear and grow live, hovering shows the image,
 
     const first = await until(page, points, (n) => n > 0, "the first points");
     const stepsSeen = await page.evaluate(() => Number(document.getElementById("steps")!.dataset.steps));
+    release();
     const later = await until(page, points, (n) => n > first, "more points as steps arrive");
     assert.ok(later > first && stepsSeen < 10, `${first} → ${later} points while ${stepsSeen} of 10 steps were in`);
     await live;
@@ -176,6 +182,7 @@ test("viewer in Chromium: points appear and grow live, hovering shows the image,
     assert.not.ok(await page.evaluate(() => document.getElementById("branches")!.hidden));
     await page.screenshot({ path: `${ARTIFACTS}/viewer-tree.png` });
   } finally {
+    release();
     controller.abort();
     await live?.catch(() => {});
     await browser.close();
