@@ -7,7 +7,7 @@ import { clusteredSteps as steps, ring, trustworthinessWith } from "./fixtures.t
 import { barnesHutRepulsion, exactRepulsion } from "../src/embed/kernel/repulsion.ts";
 import { type AffinityTask, runHere, taskWork, warmAffinities, warmJob } from "../src/embed/affinity/warm.ts";
 import { symmetrized, SYMMETRIZE_ROWS, type SymmetrizeJob } from "../src/embed/affinity/symmetrize.ts";
-import { warmBlocks } from "../src/embed/affinity/neighbor_graph.ts";
+import { WARM_BLOCK, warmBlocks } from "../src/embed/affinity/neighbor_graph.ts";
 import { AffinityPool } from "../src/embed/affinity/affinity_pool.ts";
 import { pack, unpack } from "../src/runtime/wire.ts";
 import type { Thread } from "../src/runtime/threads.ts";
@@ -146,14 +146,22 @@ test("a warm step shared over threads (search, then symmetrisation) gives the af
   assert.ok(pool.ready, "the affinity threads started");
   const alone = warmJob(after, n, dim, k, 10, hint, 7, false), shared = warmJob(after, n, dim, k, 10, hint, 7, true);
   const expected = symmetrized(warmAffinities(alone, runHere, 1));
-  // This thread dawdles over its first block of every task, so that the pool's threads take the others.
+  // This thread dawdles over its first block of every task, so that the pool's threads take the others; over the
+  // search's, until a pool thread has searched another block (its last row's farthest distance is in), however
+  // long a loaded machine takes to let that thread run (up to 10 s): 100 ms a task was not always enough.
+  const blocks = warmBlocks(n) + pool.size + 2 * Math.ceil(n / SYMMETRIZE_ROWS);
+  const words = new Int32Array(shared.distance.buffer, shared.distance.byteOffset, 2 * n * k);
+  const searched = (c: number) => Atomics.load(words, 2 * (Math.min(n, (c + 1) * WARM_BLOCK) * k - 1) + 1) !== 0;
+  const another = (b: number) => Array.from({ length: warmBlocks(n) }, (_, c) => c).some((c) => c !== b && searched(c));
   let blocksHere = 0, tasks = 0;
   const dawdling = (task: AffinityTask) => {
     const work = taskWork(task);
     let first = true;
     tasks++;
     pool.run(task, (b) => {
-      for (const until = Date.now() + (first ? 100 : 0); Date.now() < until;);
+      if (first && task.type === "warm") {
+        for (const until = Date.now() + 10_000; Date.now() < until && !another(b););
+      } else if (first) for (const until = Date.now() + 100; Date.now() < until;);
       first = false;
       blocksHere++;
       work(b);
@@ -161,7 +169,6 @@ test("a warm step shared over threads (search, then symmetrisation) gives the af
   };
   const P = symmetrized(warmAffinities(shared, dawdling, pool.size));
   pool.dispose();
-  const blocks = warmBlocks(n) + pool.size + 2 * Math.ceil(n / SYMMETRIZE_ROWS);
   assert.ok(blocksHere < blocks, `the pool's threads took ${blocks - blocksHere} of ${blocks} blocks in ${tasks} tasks`);
   assert.equal(Array.from(shared.index), Array.from(alone.index));
   assert.equal(Array.from(shared.cond), Array.from(alone.cond));
