@@ -8,6 +8,8 @@ import { scalarTiles, tileKernel } from "../src/embed/wasm/tiles.ts";
 import { attraction, placeStep, scalarAttraction } from "../src/embed/wasm/attraction.ts";
 import { perplexityAffinity } from "../src/embed/affinity/perplexity.ts";
 import { products } from "../src/linalg/products.ts";
+import { rowWeights, scalarWeights } from "../src/embed/wasm/gaussian.ts";
+import { exp } from "../src/util/portable_math.ts";
 import { compile, generatedPath, kernels, moduleSource } from "../scripts/build-wasm.ts";
 
 test("the shipped WebAssembly is the compiled source", async () => {
@@ -143,6 +145,31 @@ test("the attraction kernels (SIMD on a placed step, and the JavaScript fallback
   const out = new Float64Array(6);
   attraction(step.y, step.P, 0, 3, out, 2, 0);
   assert.equal(Array.from(out), [0.5 * -1 / 2, 0.25 * -2 / 5, 0.5 * 1 / 2, 0, 0, 0.25 * 2 / 5]);
+});
+
+test("the Gaussian weight kernels (SIMD here, and the JavaScript fallback) give the same bits: fdlibm's exp at its branches' edges, into the subnormals and past underflow", () => {
+  // x = −β d ≤ 0 with β = 1: around ln2 / 2, 1.5 ln2 and 2^−28 (fdlibm's branches, the kernel's selects),
+  // k = −1021 (the subnormal scaling) and −745.13 (underflow), and a spread of magnitudes.
+  const edges = [0, 2 ** -28, 2 ** -29, 0.5 * Math.LN2, 1.5 * Math.LN2, 1.0397208, 0.3465736, 708, 708.4, 708.5, 709.78, 720, 745.1332191019411, 745.1332191019412, 800, 1e308, Infinity];
+  const rng = random(5), d = [0];
+  for (const e of edges) for (const f of [1 - 2 ** -52, 1, 1 + 2 ** -52]) d.push(e * f);
+  for (let i = 0; i < 20000; i++) d.push(i % 2 ? rng.next() * 760 : Math.exp(rng.next() * 40 - 30));
+  // Odd and even lengths: the kernel reads its last pair padded.
+  for (const row of [Float64Array.from(d), Float64Array.from(d.slice(0, -1))]) {
+    const simd = rowWeights(row), js = scalarWeights(row);
+    simd.compute(1);
+    js.compute(1);
+    row.forEach((v, a) => assert.ok(Object.is(simd.p[a], exp(-v)), `exp(−${v}): ${simd.p[a]} against ${exp(-v)}`));
+    assert.equal(Array.from(simd.p), Array.from(js.p));
+    assert.equal(Array.from(simd.sums), Array.from(js.sums));
+  }
+  // On a row's own scale, moments and all.
+  const row = Float64Array.of(0.5, 0.5, 0.7, 1.2, 3, 9);
+  const simd = rowWeights(row), js = scalarWeights(row);
+  simd.compute(2.5);
+  js.compute(2.5);
+  assert.equal(Array.from(simd.sums), Array.from(js.sums));
+  assert.ok(Math.abs(simd.sums[0] - row.reduce((sum, v) => sum + Math.exp(-2.5 * (v - 0.5)), 0)) < 1e-14);
 });
 
 test.run();

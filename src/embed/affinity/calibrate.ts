@@ -3,7 +3,8 @@
  * each row's conditional distribution over its neighbours has the target
  * perplexity. A building block for any Gaussian affinity.
  */
-import { exp, log } from "../../util/portable_math.ts";
+import { log } from "../../util/portable_math.ts";
+import { rowWeights } from "../wasm/gaussian.ts";
 
 /**
  * Calibrates rows [from, to) of the n×k squared distances (nearest first)
@@ -44,21 +45,15 @@ export function calibrateRow(d2: Float64Array, perplexity: number, out: Float64A
   let total = 0;
   for (let a = 0; a < k; a++) total += d2[a] - d0;
   let beta = start > 0 ? start : total > 0 ? (3 * k) / total : 1, lo = 0, hi = Infinity, sum = 1, lastGap = Infinity;
+  const weights = rowWeights(d2), { p, sums } = weights;
   for (let iter = 0; iter < 100; iter++) {
-    let s1 = 0, s2 = 0, s3 = 0;
-    sum = 0;
-    for (let a = 0; a < k; a++) {
-      const d = d2[a] - d0, p = exp(-beta * d), dp = d * p;
-      out[a] = p;
-      sum += p;
-      s1 += dp;
-      s2 += d * dp;
-      s3 += d * d * dp;
-    }
+    weights.compute(beta);
+    sum = sums[0];
+    const s1 = sums[1], s2 = sums[2], s3 = sums[3];
     const mean = s1 / sum, m2 = s2 / sum, variance = m2 - mean * mean;
     const gap = log(sum) + beta * mean - target;
     if (Math.abs(gap) < 1e-5) break;
-    if (gap > 0 && s1 === 0 && onlyTies(d2, d0, out)) {
+    if (gap > 0 && s1 === 0 && onlyTies(d2, d0, p)) {
       // All the weight is on the nearest distance's ties, and they outnumber the perplexity (duplicate points):
       // the entropy cannot fall to the target. Every remaining iteration would raise β as below and leave the
       // weights as they are, so β takes those steps without them (a sixth of the rows of a data set full of
@@ -79,7 +74,7 @@ export function calibrateRow(d2: Float64Array, perplexity: number, out: Float64A
     if (variance > 0 && next > lo && next < hi && halved) beta = next;
     else beta = hi === Infinity ? beta * 2 : (lo + hi) / 2;
   }
-  for (let a = 0; a < k; a++) out[a] /= sum;
+  for (let a = 0; a < k; a++) out[a] = p[a] / sum;
   return beta;
 }
 
