@@ -50,6 +50,8 @@ export const scaleCase: BenchCase = {
       affinitiesMs: round(result.timings.affinities, 0),
       optimizeMs: round(result.timings.optimize, 0),
       totalMs: round(result.timings.affinities + result.timings.optimize, 0),
+      // The quality report of every step, which embedSteps computes after the optimisation.
+      qualityMs: round(result.timings.quality, 0),
       meanTrustworthiness: round(result.quality.meanTrustworthiness),
       meanDisplayTrustworthiness: round(result.quality.meanDisplayTrustworthiness!),
       alignmentRatio: round(result.quality.alignmentRatio),

@@ -7,7 +7,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import wabt from "wabt";
 
-export const kernels = ["src/embed/wasm/distances.wat", "src/embed/wasm/tiles.wat", "src/embed/wasm/attraction.wat", "src/embed/wasm/repulsion.wat", "src/embed/wasm/quadtree.wat", "src/embed/wasm/gaussian.wat", "src/linalg/products.wat"];
+export const kernels = ["src/embed/wasm/distances.wat", "src/embed/wasm/tiles.wat", "src/embed/wasm/attraction.wat", "src/embed/wasm/repulsion.wat", "src/embed/wasm/quadtree.wat", "src/embed/wasm/gaussian.wat", "src/linalg/products.wat", "src/quality/distance_rows.wat"];
 
 export async function compile(path: string): Promise<Uint8Array> {
   const tools = await wabt();

@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { DimensionError, OptionError } from "../src/errors.ts";
-import { distanceBlock, squaredDistance } from "../src/quality/squared_distances.ts";
+import { distanceBlock, distanceRows, squaredDistance } from "../src/quality/squared_distances.ts";
 import { knn } from "../src/quality/exact_knn.ts";
 import { knnPreservation, trustworthiness, trustworthinessK } from "../src/quality/trustworthiness.ts";
 import { neighborhoodHit } from "../src/quality/neighborhood_hit.ts";
@@ -82,6 +82,28 @@ test("distanceBlock: equals squaredDistance bit for bit, tails included", () => 
       distanceBlock(p, dim, i0, 1, n, out, n);
       for (let r = 0; r < 4 && i0 + r < n; r++) {
         for (let j = 1; j < n; j++) assert.is(out[r * n + j], squaredDistance(p, dim, i0 + r, j));
+      }
+    }
+  }
+});
+
+test("distanceRows: the SIMD kernel gives distanceBlock's bits, for any column range, duplicates and extreme values included", () => {
+  for (const [n, dim] of [[7, 3], [9, 1], [6, 5], [33, 50], [130, 17]]) {
+    const p = Float32Array.from(gaussian(n, dim, n + dim), (v, i) => (i % 11 === 0 ? v * 1e18 : i % 7 === 0 ? v * 1e-20 : v));
+    p.copyWithin(dim, 0, dim); // rows 0 and 1 coincide
+    const simd = distanceRows(p, dim), scalar = distanceRows(p, dim, false);
+    for (const [j0, j1] of [[0, n], [1, n], [3, n - 2], [n - 1, n]]) {
+      const a = new Float64Array(4 * n), b = new Float64Array(4 * n);
+      for (let i0 = 0; i0 < n; i0 += 4) {
+        simd(i0, j0, j1, a, n);
+        scalar(i0, j0, j1, b, n);
+        for (let r = 0; r < 4 && i0 + r < n; r++) {
+          for (let j = j0; j < j1; j++) assert.ok(Object.is(a[r * n + j], b[r * n + j]), `n=${n} dim=${dim} (${i0 + r}, ${j}): ${a[r * n + j]} ≠ ${b[r * n + j]}`);
+        }
+        // Outside the range the caller's array is left alone.
+        for (let r = 0; r < 4; r++) {
+          for (let j = 0; j < n; j++) if (j < j0 || j >= j1) assert.is(a[r * n + j], 0);
+        }
       }
     }
   }

@@ -7,7 +7,7 @@
  * Ties are broken by the lower index everywhere, so two runs, two runtimes and
  * the brute-force reference in the tests all agree.
  */
-import { BLOCK_ROWS, distanceBlock } from "./squared_distances.ts";
+import { BLOCK_ROWS, distanceRows } from "./squared_distances.ts";
 
 /**
  * The largest usable neighbourhood size: at most n − 1 (a point has no more
@@ -69,12 +69,12 @@ export function knnWithDistances(points: ArrayLike<number>, dim: number, k: numb
   const dist = new Float64Array(n * k);
   if (k === 0) return { index: idx, distance: dist };
   const filled = new Int32Array(n);
-  const block = new Float64Array(BLOCK_ROWS * n);
+  const block = new Float64Array(BLOCK_ROWS * n), distances = distanceRows(points, dim);
   // offer() needs every row's candidates in ascending index; the three loops
   // below keep that order: earlier blocks, then inside the block, then later rows.
   for (let i0 = 0; i0 < n; i0 += BLOCK_ROWS) {
     const rows = Math.min(BLOCK_ROWS, n - i0), after = i0 + rows;
-    distanceBlock(points, dim, i0, i0, n, block, n);
+    distances(i0, i0, n, block, n);
     for (let r = 0; r < rows; r++) {
       for (let s = r + 1; s < rows; s++) {
         const d = block[r * n + i0 + s];

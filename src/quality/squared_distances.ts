@@ -4,6 +4,8 @@
  * is exact enough that d(i, j) = d(j, i) bit for bit and duplicates are at 0,
  * so ranks and ties are the same wherever they are computed.
  */
+import { reserve, simdModule } from "../util/wasm_module.ts";
+import { wasm } from "./distance_rows_wasm.ts";
 
 /** Squared Euclidean distance between rows i and j of a row-major point set. */
 export function squaredDistance(points: ArrayLike<number>, dim: number, i: number, j: number): number {
@@ -85,4 +87,44 @@ export function distanceBlock(
     out[o2 + j] = s2;
     out[o3 + j] = s3;
   }
+}
+
+/** `distanceBlock` for one point set, as a function of (i0, j0, j1, out, stride). */
+export type DistanceRows = (i0: number, j0: number, j1: number, out: Float64Array, stride: number) => void;
+
+/**
+ * `distanceBlock` over one point set (row-major n×dim). Float32 points go
+ * through the SIMD kernel (distance_rows.wat), which holds a transposed copy
+ * and computes in double precision as the JavaScript loop does, where the
+ * runtime has WebAssembly SIMD: the same bits, about three times as fast.
+ * Other points, or no SIMD, take the JavaScript loop. Rows past the end
+ * are junk either way.
+ *
+ * @example
+ * const rows = distanceRows(features, dim);
+ * rows(0, 0, n, block, n); // block[r * n + j] = |x_r − x_j|² for r < 4
+ */
+export function distanceRows(points: ArrayLike<number>, dim: number, simd = true): DistanceRows {
+  const scalar: DistanceRows = (i0, j0, j1, out, stride) => distanceBlock(points, dim, i0, j0, j1, out, stride);
+  const module = simd && points instanceof Float32Array && dim > 0 ? simdModule(wasm) : null;
+  if (!module) return scalar;
+  const n = Math.floor(points.length / dim);
+  // Room for four rows from any i0 < n, and every column range rounded out to fours.
+  const width = 4 * Math.ceil(n / 4) + 4, xtBytes = 4 * width * dim;
+  const instance = new WebAssembly.Instance(module), memory = instance.exports.memory as WebAssembly.Memory;
+  const kernel = instance.exports.rows as (xt: number, width: number, dim: number, i: number, j0: number, j1: number, out: number) => void;
+  let buffer: ArrayBuffer;
+  try {
+    buffer = reserve(memory, xtBytes + 8 * BLOCK_ROWS * width);
+  } catch (error) {
+    // Points beyond what a WebAssembly memory may hold (4 GiB) are measured in place, in JavaScript.
+    if (error instanceof RangeError) return scalar;
+    throw error;
+  }
+  const xt = new Float32Array(buffer, 0, width * dim), block = new Float64Array(buffer, xtBytes, BLOCK_ROWS * width);
+  for (let i = 0; i < n; i++) for (let t = 0; t < dim; t++) xt[t * width + i] = points[i * dim + t];
+  return (i0, j0, j1, out, stride) => {
+    kernel(0, width, dim, i0, j0 & ~3, (j1 + 3) & ~3, xtBytes);
+    for (let r = 0; r < BLOCK_ROWS; r++) out.set(block.subarray(r * width + j0, r * width + j1), r * stride + j0);
+  };
 }

@@ -9,7 +9,7 @@
  * It penalises points that look close in the embedding but are not.
  */
 import { DimensionError } from "../errors.ts";
-import { BLOCK_ROWS, distanceBlock } from "./squared_distances.ts";
+import { BLOCK_ROWS, distanceRows } from "./squared_distances.ts";
 import { clampK, knn, nearestInRow, neighborOverlap } from "./exact_knn.ts";
 
 /**
@@ -111,8 +111,9 @@ export function trustworthinessOfEach(
   const scratch = new Float64Array(n * k);
   const u: Unfaithful = { t: new Float64Array(k), j: new Int32Array(k), below: new Int32Array(k + 1) };
   const penalty = lowKnns.map(() => 0);
+  const rows = distanceRows(high, highDim);
   for (let i0 = 0; i0 < n; i0 += BLOCK_ROWS) {
-    distanceBlock(high, highDim, i0, 0, n, block, n);
+    rows(i0, 0, n, block, n);
     for (let i = i0; i < Math.min(i0 + BLOCK_ROWS, n); i++) {
       const row = block.subarray((i - i0) * n, (i - i0 + 1) * n);
       row[i] = Infinity; // i is not its own neighbour and never counts as closer
