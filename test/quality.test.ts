@@ -2,8 +2,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { DimensionError, OptionError } from "../src/errors.ts";
 import { distanceBlock, distanceRows, squaredDistance } from "../src/quality/squared_distances.ts";
-import { knn } from "../src/quality/exact_knn.ts";
-import { knnPreservation, trustworthiness, trustworthinessK } from "../src/quality/trustworthiness.ts";
+import { knn, knnWithDistances } from "../src/quality/exact_knn.ts";
+import { knnPreservation, trustworthiness, trustworthinessK, trustworthinessOfEach } from "../src/quality/trustworthiness.ts";
 import { neighborhoodHit } from "../src/quality/neighborhood_hit.ts";
 import { alignmentRatio, alignmentRatioOverSteps, movementCorrelation, movementCorrelationOverSteps } from "../src/quality/temporal_coherence.ts";
 import { qualityReport, type QualityStep } from "../src/quality/report.ts";
@@ -116,6 +116,50 @@ test("knn: matches a full sort, ties by lower index, on odd sizes", () => {
     const p = make(n, dim, n + dim);
     assert.equal(Array.from(knn(p, dim, k)), refKnn(p, dim, k), `n=${n} dim=${dim}`);
   }
+});
+
+test("trustworthinessOfEach: several embeddings from one pass equal each scored alone, past 31 of them, ties included", () => {
+  const n = 60, hd = 4, k = 5;
+  const high = grid(n, hd, 2);
+  // 33 embeddings: a shared base jittered a little (overlapping unfaithful sets), and a few unrelated ones.
+  const base = gaussian(n, 2, 5);
+  const lows = Array.from({ length: 33 }, (_, e) => e % 8 === 7 ? grid(n, 2, e) : Float64Array.from(base, (v, i) => v + 0.05 * e * Math.sin(i * (e + 1))));
+  const { trustworthiness: each, highKnn } = trustworthinessOfEach(high, hd, lows.map((low) => knn(low, 2, k)), k);
+  lows.forEach((low, e) => close(each[e], refTrust(high, hd, low, 2, k), 1e-12, `embedding ${e}`));
+  assert.equal(Array.from(highKnn), refKnn(high, hd, k));
+});
+
+test("knn in the plane: the grid search gives the brute force's neighbours and distances bit for bit", () => {
+  const r = random(11);
+  const shapes: [string, Float64Array][] = [
+    ["gaussian", gaussian(700, 2, 1)],
+    // Small integers: exact ties at every distance and many duplicates.
+    ["ties", Float64Array.from({ length: 2 * 600 }, () => r.int(12))],
+    // Tight clusters far apart, a line (no extent across), and a lane's ring of widely varying density.
+    ["clusters", Float64Array.from({ length: 2 * 900 }, (_, i) => (i % 7) * 1e4 + 1e-3 * r.normal())],
+    ["line", Float64Array.from({ length: 2 * 400 }, (_, i) => (i % 2 === 0 ? r.normal() : 5))],
+    ["ring", Float64Array.from({ length: 2 * 1200 }, (_, i) => {
+      const a = Math.floor(i / 2) ** 1.7 / 5000;
+      return i % 2 === 0 ? 25 * Math.cos(a) : 25 * Math.sin(a);
+    })],
+  ];
+  for (const [name, p] of shapes) {
+    const n = p.length / 2;
+    // The brute force on the same points with a zero third coordinate: the same sums, + 0.
+    const flat = new Float64Array(3 * n);
+    for (let i = 0; i < n; i++) flat.set([p[2 * i], p[2 * i + 1], 0], 3 * i);
+    for (const k of [1, 10, 31]) {
+      const grid = knnWithDistances(p, 2, k), brute = knnWithDistances(flat, 3, k);
+      assert.equal(Array.from(grid.index), Array.from(brute.index), `${name}, k = ${k}: neighbours`);
+      assert.ok(grid.distance.every((d, e) => Object.is(d, brute.distance[e])), `${name}, k = ${k}: distances`);
+    }
+  }
+  // Points that are not finite, or all at one place, are searched by brute force as before.
+  const same = new Float64Array(2 * 300).fill(1);
+  assert.equal(Array.from(knn(same, 2, 3).subarray(0, 6)), [1, 2, 3, 0, 2, 3]);
+  const nan = gaussian(300, 2, 4);
+  nan[10] = NaN;
+  assert.is(knn(nan, 2, 5).length, 300 * 5);
 });
 
 test("knn: self excluded, k clamped to n − 1, Float32 and Float64 agree", () => {

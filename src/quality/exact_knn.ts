@@ -2,12 +2,18 @@
  * Exact k nearest neighbours by squared Euclidean distance, the common
  * ground of every neighbourhood figure. Brute force on purpose: the figures
  * must be exact (ranks, ties) and n stays in the thousands, so an index
- * structure would buy little in 784 dimensions.
+ * structure would buy little in 784 dimensions. In the plane (an
+ * embedding's positions) a grid finds the same neighbours (planar_knn.ts).
  *
  * Ties are broken by the lower index everywhere, so two runs, two runtimes and
  * the brute-force reference in the tests all agree.
  */
 import { BLOCK_ROWS, distanceRows } from "./squared_distances.ts";
+import { planarKnn } from "./planar_knn.ts";
+import { offer } from "./nearest_buffer.ts";
+
+/** Points in the plane from which `knnWithDistances` searches a grid, not every pair. */
+const PLANAR_FROM = 256;
 
 /**
  * The largest usable neighbourhood size: at most n − 1 (a point has no more
@@ -18,36 +24,24 @@ export function clampK(n: number, k: number): number {
 }
 
 /**
- * Offers candidate j at distance d to the sorted buffer
- * `dist/idx[base .. base + k)` that holds `filled` entries; returns the new
- * fill. Candidates must arrive in ascending j: then a strict `<` keeps the
- * lower index first among equal distances.
- */
-export function offer(
-  dist: Float64Array, idx: Int32Array, base: number, filled: number, k: number, d: number, j: number,
-): number {
-  if (filled === k && !(d < dist[base + k - 1])) return filled; // the common case: too far
-  let p = filled < k ? filled : k - 1;
-  while (p > 0 && d < dist[base + p - 1]) {
-    dist[base + p] = dist[base + p - 1];
-    idx[base + p] = idx[base + p - 1];
-    p--;
-  }
-  dist[base + p] = d;
-  idx[base + p] = j;
-  return filled < k ? filled + 1 : k;
-}
-
-/**
  * The k nearest other points of one distance row, nearest first, written to
  * `idx[base .. base + k)`; `dist` is scratch of the same layout.
  */
 export function nearestInRow(
   row: Float64Array, self: number, k: number, idx: Int32Array, dist: Float64Array, base: number,
 ): void {
-  let filled = 0;
-  for (let j = 0; j < row.length; j++) {
+  let filled = 0, j = 0;
+  for (; j < row.length && filled < k; j++) {
     if (j !== self) filled = offer(dist, idx, base, filled, k, row[j], j);
+  }
+  // Once the buffer is full, most of a row is farther than its k-th: one comparison with a local passes those over.
+  let worst = dist[base + k - 1];
+  for (; j < row.length; j++) {
+    const d = row[j];
+    if (d < worst && j !== self) {
+      offer(dist, idx, base, k, k, d, j);
+      worst = dist[base + k - 1];
+    }
   }
 }
 
@@ -65,6 +59,8 @@ export function knn(points: ArrayLike<number>, dim: number, k: number): Int32Arr
 export function knnWithDistances(points: ArrayLike<number>, dim: number, k: number): { index: Int32Array; distance: Float64Array } {
   const n = Math.floor(points.length / dim);
   k = clampK(n, k);
+  const planar = dim === 2 && n >= PLANAR_FROM && k > 0 ? planarKnn(points, n, k) : undefined;
+  if (planar) return planar;
   const idx = new Int32Array(n * k);
   const dist = new Float64Array(n * k);
   if (k === 0) return { index: idx, distance: dist };

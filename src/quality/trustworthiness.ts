@@ -22,46 +22,58 @@ export function trustworthinessK(n: number, k: number): number {
   return Math.min(clampK(n, k), Math.floor((n - 1) / 2));
 }
 
-/** Scratch for U_i, kept sorted by (high-D distance, index). */
+/** Scratch for the U_i of every embedding together, kept sorted by (high-D distance, index). */
 interface Unfaithful {
   t: Float64Array; // high-D distance from i
   j: Int32Array; // index
+  of: Int32Array; // the embeddings whose U_i holds it (bit e: embedding e)
   below: Int32Array; // m + 1 buckets: how many l fall before member p but not before p − 1
 }
 
 /**
- * Σ_{j ∈ U_i} (r(i, j) − k) from i's high-D distance row (row[i] = ∞).
- * r(i, j) − 1 is how many l are closer to i than j (equal distance: lower
- * index first). One pass over the row serves all of U_i: each l is dropped in
+ * Adds Σ_{j ∈ U_i} (r(i, j) − k) of each embedding e (U_i from lowKnns[e])
+ * to penalty[e], from i's high-D distance row (row[i] = ∞). r(i, j) − 1 is
+ * how many l are closer to i than j (equal distance: lower index first).
+ * One pass over the row serves every U_i of every embedding (the drawn
+ * picture's mostly shares the optimisation frame's): each l is dropped in
  * the bucket of the first member it precedes, and a running sum of the
  * buckets gives every member's count.
  */
-function rankExcess(row: Float64Array, i: number, lowKnn: Int32Array, highKnn: Int32Array, k: number, u: Unfaithful): number {
-  const { t, j, below } = u;
+function rankExcess(row: Float64Array, i: number, lowKnns: readonly Int32Array[], highKnn: Int32Array, k: number, u: Unfaithful, penalty: number[]): void {
+  const { t, j, of, below } = u;
   const base = i * k;
   let m = 0;
-  for (let p = 0; p < k; p++) {
-    const x = lowKnn[base + p];
-    let shared = false;
-    for (let q = 0; q < k; q++) {
-      if (highKnn[base + q] === x) {
-        shared = true;
-        break;
+  for (let e = 0; e < lowKnns.length; e++) {
+    const lowKnn = lowKnns[e];
+    for (let p = 0; p < k; p++) {
+      const x = lowKnn[base + p];
+      let shared = false;
+      for (let q = 0; q < k; q++) {
+        if (highKnn[base + q] === x) {
+          shared = true;
+          break;
+        }
       }
+      if (shared) continue;
+      // Insertion into the sorted members; one already there (from another embedding) is marked.
+      const d = row[x];
+      let q = 0;
+      while (q < m && (t[q] < d || (t[q] === d && j[q] < x))) q++;
+      if (q < m && j[q] === x) {
+        of[q] |= 1 << e;
+        continue;
+      }
+      for (let r = m++; r > q; r--) {
+        t[r] = t[r - 1];
+        j[r] = j[r - 1];
+        of[r] = of[r - 1];
+      }
+      t[q] = d;
+      j[q] = x;
+      of[q] = 1 << e;
     }
-    if (shared) continue;
-    // Insertion into the sorted members (at most k of them).
-    const d = row[x];
-    let q = m++;
-    while (q > 0 && (d < t[q - 1] || (d === t[q - 1] && x < j[q - 1]))) {
-      t[q] = t[q - 1];
-      j[q] = j[q - 1];
-      q--;
-    }
-    t[q] = d;
-    j[q] = x;
   }
-  if (m === 0) return 0;
+  if (m === 0) return;
   below.fill(0, 0, m + 1);
   const tMax = t[m - 1];
   for (let l = 0; l < row.length; l++) {
@@ -71,12 +83,11 @@ function rankExcess(row: Float64Array, i: number, lowKnn: Int32Array, highKnn: I
     while (p < m && (v > t[p] || (v === t[p] && l >= j[p]))) p++;
     below[p]++;
   }
-  let excess = 0, closer = 0;
+  let closer = 0;
   for (let p = 0; p < m; p++) {
     closer += below[p];
-    excess += closer + 1 - k;
+    for (let e = 0; e < lowKnns.length; e++) if (of[p] & (1 << e)) penalty[e] += closer + 1 - k;
   }
-  return excess;
 }
 
 /**
@@ -109,8 +120,11 @@ export function trustworthinessOfEach(
   if (k < 1) return { trustworthiness: lowKnns.map(() => NaN), highKnn };
   const block = new Float64Array(BLOCK_ROWS * n);
   const scratch = new Float64Array(n * k);
-  const u: Unfaithful = { t: new Float64Array(k), j: new Int32Array(k), below: new Int32Array(k + 1) };
-  const penalty = lowKnns.map(() => 0);
+  // Embeddings in groups of up to 31, one bit each, every group's members in one pass over a row.
+  const groups = Array.from({ length: Math.ceil(lowKnns.length / 31) }, (_, g) => lowKnns.slice(31 * g, 31 * (g + 1)));
+  const penalties = groups.map((group) => group.map(() => 0));
+  const most = Math.min(lowKnns.length, 31) * k;
+  const u: Unfaithful = { t: new Float64Array(most), j: new Int32Array(most), of: new Int32Array(most), below: new Int32Array(most + 1) };
   const rows = distanceRows(high, highDim);
   for (let i0 = 0; i0 < n; i0 += BLOCK_ROWS) {
     rows(i0, 0, n, block, n);
@@ -118,10 +132,10 @@ export function trustworthinessOfEach(
       const row = block.subarray((i - i0) * n, (i - i0 + 1) * n);
       row[i] = Infinity; // i is not its own neighbour and never counts as closer
       nearestInRow(row, i, k, highKnn, scratch, i * k);
-      for (let e = 0; e < lowKnns.length; e++) penalty[e] += rankExcess(row, i, lowKnns[e], highKnn, k, u);
+      groups.forEach((group, g) => rankExcess(row, i, group, highKnn, k, u, penalties[g]));
     }
   }
-  return { trustworthiness: penalty.map((p) => 1 - (2 * p) / (n * k * (2 * n - 3 * k - 1))), highKnn };
+  return { trustworthiness: penalties.flat().map((p) => 1 - (2 * p) / (n * k * (2 * n - 3 * k - 1))), highKnn };
 }
 
 /** The number of points, which both sets must share. */

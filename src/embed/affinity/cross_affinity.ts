@@ -9,7 +9,7 @@
  */
 import { pca } from "../../linalg/pca.ts";
 import type { SparseMatrix } from "../../linalg/sparse.ts";
-import { offer } from "../../quality/exact_knn.ts";
+import { offer } from "../../quality/nearest_buffer.ts";
 import { distanceKernel } from "../wasm/distances.ts";
 import { calibrateRow } from "./calibrate.ts";
 
